@@ -1,0 +1,207 @@
+"""Parameter, Module and Sequential: the skeleton every layer hangs on.
+
+Names and behaviour follow ``torch.nn`` so that code reads the same in both engines:
+``forward``/``__call__``, ``parameters()``, ``named_parameters()``, ``zero_grad()``,
+``train()``/``eval()`` and ``state_dict()`` keys such as ``"0.weight"``. Unlike torch there is
+no autograd: every module also has a hand-written ``backward(grad)`` that takes dLoss/doutput,
+accumulates its parameters' ``.grad`` with ``+=`` and returns dLoss/dinput.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+
+class Parameter:
+    """A trainable array and the gradient accumulated for it.
+
+    ``data`` and ``grad`` have the same shape and dtype; ``grad`` starts at zero and is added
+    to by every ``backward`` until ``zero_grad()`` clears it.
+    """
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: np.ndarray):
+        self.data = np.ascontiguousarray(data)
+        self.grad = np.zeros_like(self.data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class of every layer, activation and container.
+
+    Subclasses implement ``forward(x)`` and ``backward(grad)``. Assigning a ``Parameter`` or a
+    ``Module`` to an attribute registers it, as in torch.
+    """
+
+    training: bool
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_path", "")
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+            value._set_path(f"{self._path}.{name}" if self._path else name)
+        object.__setattr__(self, name, value)
+
+    def _set_path(self, path: str) -> None:
+        object.__setattr__(self, "_path", path)
+        for name, child in self._modules.items():
+            child._set_path(f"{path}.{name}")
+
+    # -- the two passes -------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    # -- bookkeeping ----------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def children(self) -> Iterator[Module]:
+        yield from self._modules.values()
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for mod_name, mod in self.named_modules(prefix):
+            for name, p in mod._parameters.items():
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad.fill(0)
+
+    def train(self, mode: bool = True) -> Module:
+        for _, mod in self.named_modules():
+            object.__setattr__(mod, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def num_parameters(self) -> int:
+        return sum(p.data.size for p in self.parameters())
+
+    def to(self, dtype) -> Module:
+        """Cast every parameter (and its gradient) to ``dtype`` in place; returns self."""
+        dtype = np.dtype(dtype)
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = np.zeros_like(p.data)
+        for _, mod in self.named_modules():
+            if hasattr(mod, "_on_dtype"):
+                mod._on_dtype(dtype)
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # -- state ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter, keyed as torch keys them (``"0.weight"``, ``"0.bias"``)."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
+        """Copy arrays into the parameters; shapes must match. Accepts torch tensors too."""
+        own = dict(self.named_parameters())
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"state_dict does not fit {type(self).__name__}: missing keys {missing}, "
+                f"unexpected keys {unexpected}"
+            )
+        for name, p in own.items():
+            if name not in state:
+                continue
+            value = state[name]
+            if hasattr(value, "detach"):  # a torch tensor
+                value = value.detach().cpu().numpy()
+            value = np.asarray(value)
+            if value.shape != p.data.shape:
+                raise ValueError(
+                    f"state_dict[{name!r}] has shape {value.shape}, the model expects "
+                    f"{p.data.shape}"
+                )
+            p.data[...] = value
+
+    # -- display --------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def _label(self) -> str:
+        where = f" at {self._path!r}" if self._path else ""
+        return f"{type(self).__name__}({self.extra_repr()}){where}"
+
+    def __repr__(self) -> str:
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class Sequential(Module):
+    """Modules applied in order; backward runs them in reverse.
+
+    Children are named ``"0"``, ``"1"``, ... so ``state_dict`` keys match torch's.
+    """
+
+    def __init__(self, *modules: Module):
+        super().__init__()
+        for i, mod in enumerate(modules):
+            if not isinstance(mod, Module):
+                raise TypeError(f"Sequential argument {i} is {type(mod).__name__}, not a Module")
+            setattr(self, str(i), mod)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for mod in self._modules.values():
+            x = mod.forward(x)
+        return x
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        for mod in reversed(self._modules.values()):
+            grad = mod.backward(grad)
+        return grad

@@ -1,0 +1,289 @@
+"""SGD (momentum, Nesterov), Adagrad, Adadelta, RMSprop, Adam and AdamW.
+
+Each ``_update`` is the rule of the matching ``torch.optim`` class (same defaults, same place
+for epsilon, same order of weight decay), applied in place to ``p.data`` from ``p.grad``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mlplab.nn.module import Parameter
+
+
+def _check(name: str, value, low: float = 0.0, strict: bool = False, high: float | None = None):
+    bad = value <= low if strict else value < low
+    if high is not None:
+        bad = bad or value >= high
+    if bad:
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+class Optimizer:
+    """Holds the parameters, their per-parameter state and the hyperparameters.
+
+    ``param_groups`` is a list of dicts as in torch, so a scheduler can change ``lr`` with
+    ``opt.param_groups[0]["lr"] = ...``.
+    """
+
+    defaults: dict = {}
+
+    def __init__(self, params, **hyper):
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        for p in params:
+            if not isinstance(p, Parameter):
+                raise TypeError(f"{type(self).__name__} expects Parameters, got "
+                                f"{type(p).__name__}")
+        unknown = set(hyper) - set(self.defaults)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown arguments {sorted(unknown)}; "
+                            f"valid: {sorted(self.defaults)}")
+        group = {**self.defaults, **hyper}
+        if "lr" in group:
+            if group["lr"] is None:
+                raise ValueError(f"{type(self).__name__}: lr is required")
+            _check("learning rate", group["lr"], strict=True)
+        if group.get("weight_decay", 0) < 0:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        self._validate(group)
+        self.param_groups = [{**group, "params": params}]
+        self.state: dict[int, dict] = {}
+
+    def _validate(self, group: dict) -> None:
+        """Subclasses check their own hyperparameters."""
+
+    def zero_grad(self) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad.fill(0)
+
+    def step(self) -> None:
+        """One update of every parameter from its current ``.grad``."""
+        i = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state.setdefault(i, {})
+                self._update(p, p.grad, state, group)
+                i += 1
+
+    def _update(self, p: Parameter, grad: np.ndarray, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """``{"state": {index: {name: array or number}}, "param_groups": [hyperparameters and
+        parameter indices]}``, the layout of torch's optimizer state dicts."""
+        groups, i = [], 0
+        for group in self.param_groups:
+            n = len(group["params"])
+            groups.append({**{k: v for k, v in group.items() if k != "params"},
+                           "params": list(range(i, i + n))})
+            i += n
+        state = {k: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+                 for k, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+            len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)
+        ):
+            raise ValueError("optimizer state_dict does not match this optimizer's parameters")
+        for g, own in zip(groups, self.param_groups):
+            own.update({k: v for k, v in g.items() if k != "params"})
+        self.state = {int(k): {n: (np.array(v) if isinstance(v, np.ndarray) else v)
+                               for n, v in s.items()}
+                      for k, s in state_dict["state"].items()}
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v}" for k, v in self.param_groups[0].items() if k != "params")
+        return f"{type(self).__name__}({hyper})"
+
+
+def _decayed(grad: np.ndarray, p: Parameter, weight_decay: float) -> np.ndarray:
+    """torch's L2 weight decay: added to the gradient before anything else."""
+    return grad + weight_decay * p.data if weight_decay else grad
+
+
+class SGD(Optimizer):
+    """p -= lr * d, where d = g + wd p, then with momentum
+    buf = momentum buf + (1 - dampening) d (buf = d on the first step) and
+    d = buf, or d = d + momentum buf with Nesterov."""
+
+    defaults = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False)
+
+    def _validate(self, g):
+        _check("momentum value", g["momentum"])
+        if g["nesterov"] and (g["momentum"] <= 0 or g["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def _update(self, p, grad, state, g):
+        d = _decayed(grad, p, g["weight_decay"])
+        if g["momentum"]:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = d.copy()
+            else:
+                buf *= g["momentum"]
+                buf += (1 - g["dampening"]) * d
+            d = d + g["momentum"] * buf if g["nesterov"] else buf
+        p.data -= p.data.dtype.type(g["lr"]) * d
+
+
+class Adagrad(Optimizer):
+    """sum += g^2; p -= clr * g / (sqrt(sum) + eps), clr = lr / (1 + (t - 1) lr_decay)."""
+
+    defaults = dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
+                    eps=1e-10)
+
+    def _validate(self, g):
+        _check("lr_decay value", g["lr_decay"])
+        _check("initial_accumulator_value", g["initial_accumulator_value"])
+        _check("epsilon value", g["eps"])
+
+    def _update(self, p, grad, state, g):
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full_like(p.data, g["initial_accumulator_value"])
+        state["step"] += 1
+        d = _decayed(grad, p, g["weight_decay"])
+        clr = g["lr"] / (1 + (state["step"] - 1) * g["lr_decay"])
+        state["sum"] += d * d
+        p.data -= clr * d / (np.sqrt(state["sum"]) + g["eps"])
+
+
+class Adadelta(Optimizer):
+    """v = rho v + (1 - rho) g^2; delta = sqrt(u + eps) / sqrt(v + eps) * g;
+    u = rho u + (1 - rho) delta^2; p -= lr * delta."""
+
+    defaults = dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0)
+
+    def _validate(self, g):
+        _check("rho value", g["rho"], high=1.0 + 1e-12)
+        _check("epsilon value", g["eps"])
+
+    def _update(self, p, grad, state, g):
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(p.data)
+            state["acc_delta"] = np.zeros_like(p.data)
+        state["step"] += 1
+        rho, eps = g["rho"], g["eps"]
+        d = _decayed(grad, p, g["weight_decay"])
+        v, u = state["square_avg"], state["acc_delta"]
+        v *= rho
+        v += (1 - rho) * d * d
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * d
+        u *= rho
+        u += (1 - rho) * delta * delta
+        p.data -= g["lr"] * delta
+
+
+class RMSprop(Optimizer):
+    """v = alpha v + (1 - alpha) g^2; avg = sqrt(v) + eps (centered: sqrt(v - m^2) + eps with
+    m = alpha m + (1 - alpha) g); p -= lr g / avg, or through a momentum buffer."""
+
+    defaults = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                    centered=False)
+
+    def _validate(self, g):
+        _check("alpha value", g["alpha"])
+        _check("epsilon value", g["eps"])
+        _check("momentum value", g["momentum"])
+
+    def _update(self, p, grad, state, g):
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(p.data)
+            if g["momentum"] > 0:
+                state["momentum_buffer"] = np.zeros_like(p.data)
+            if g["centered"]:
+                state["grad_avg"] = np.zeros_like(p.data)
+        state["step"] += 1
+        a = g["alpha"]
+        d = _decayed(grad, p, g["weight_decay"])
+        v = state["square_avg"]
+        v *= a
+        v += (1 - a) * d * d
+        if g["centered"]:
+            m = state["grad_avg"]
+            m *= a
+            m += (1 - a) * d
+            avg = np.sqrt(v - m * m) + g["eps"]
+        else:
+            avg = np.sqrt(v) + g["eps"]
+        if g["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf *= g["momentum"]
+            buf += d / avg
+            p.data -= g["lr"] * buf
+        else:
+            p.data -= g["lr"] * d / avg
+
+
+class Adam(Optimizer):
+    """m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+    p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)  (AMSGrad: max of the v's)."""
+
+    defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False)
+    decoupled = False
+
+    def _validate(self, g):
+        _check("epsilon value", g["eps"])
+        for i, b in enumerate(g["betas"]):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+
+    def _update(self, p, grad, state, g):
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+            if g["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        b1, b2 = g["betas"]
+        if self.decoupled:
+            p.data *= 1 - g["lr"] * g["weight_decay"]
+            d = grad
+        else:
+            d = _decayed(grad, p, g["weight_decay"])
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        m += (1 - b1) * d
+        v *= b2
+        v += (1 - b2) * d * d
+        if g["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        step_size = g["lr"] / (1 - b1**t)
+        denom = np.sqrt(v) / math.sqrt(1 - b2**t) + g["eps"]
+        p.data -= step_size * m / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr wd before the Adam step (torch's AdamW,
+    whose default weight_decay is 0.01)."""
+
+    defaults = dict(Adam.defaults, weight_decay=1e-2)
+    decoupled = True
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD, "adagrad": Adagrad, "adadelta": Adadelta, "rmsprop": RMSprop, "adam": Adam,
+    "adamw": AdamW,
+}
+
+
+def get_optimizer(name: str, params, **hyper) -> Optimizer:
+    """Build an optimizer by its lower-case name (``"sgd"``, ``"adam"``, ...)."""
+    try:
+        cls = OPTIMIZERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of "
+                         f"{', '.join(OPTIMIZERS)}") from None
+    return cls(params, **hyper)
