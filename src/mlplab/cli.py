@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from mlplab import __version__
@@ -50,6 +52,113 @@ def summary(
         raise fail(str(e)) from None
     typer.echo(f"{model_spec}")
     typer.echo(str(nn_summary(model_spec.build(seed=0), model_spec.input_shape)))
+
+
+@app.command("list")
+def list_experiments():
+    """List the experiments, each with a one-line description."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mlplab.experiments import available
+
+    t = Table(show_header=True)
+    t.add_column("experiment")
+    t.add_column("description")
+    for name, desc in available():
+        t.add_row(name, desc)
+    Console().print(t)
+
+
+@app.command()
+def run(
+    name: str = typer.Argument(..., help="Experiment name (see `mlplab list`) or a .toml file."),
+    epochs: int = typer.Option(None, "--epochs", help="Override every trained model's epochs."),
+    seed: int = typer.Option(None, "--seed", help="Seed for initial weights and shuffling "
+                                                  "(default: the experiment's, 0)."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Folder that receives the run folder."),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Where your copy of the data lives "
+                                                           "(fer2013, cifar10, course files)."),
+    engine: str = typer.Option(None, "--engine", help="numpy (default) or torch."),
+    offline: bool = typer.Option(False, "--offline", help="Never download data."),
+    trust_pickle: bool = typer.Option(False, "--trust-pickle",
+                                      help="Allow reading pickled course files (runs code)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+):
+    """Run an experiment: train every model, then print and save the comparison."""
+    from rich.console import Console
+
+    from mlplab.data import DataError
+    from mlplab.experiments import RunInterrupted, load_experiment, run_experiment
+    from mlplab.experiments.config import ExperimentError, with_overrides
+    from mlplab.report.tables import comparison, rich_table
+
+    console = Console()
+    data_args = {}
+    if offline:
+        data_args["offline"] = True
+    if trust_pickle:
+        data_args["trust_pickle"] = True
+    try:
+        exp = with_overrides(load_experiment(name), epochs=epochs, seed=seed, engine=engine,
+                             data_dir=data_dir, data_args=data_args)
+        run_dir = run_experiment(exp, out, progress=not quiet, console=console)
+    except RunInterrupted as e:
+        _show(console, e.run_dir, comparison, rich_table)
+        raise fail(str(e), code=130) from None
+    except (ExperimentError, DataError, ValueError, FileNotFoundError, ImportError) as e:
+        raise fail(str(e)) from None
+    _show(console, run_dir, comparison, rich_table)
+
+
+def _show(console, run_dir, comparison, rich_table):
+    import json
+
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    console.print(rich_table(*comparison(metrics), title=f"{metrics['experiment']} "
+                                                         f"(seed {metrics['seed']})"))
+    for key, info in metrics["models"].items():
+        if info.get("message") and info["status"] != "ok" or "above where" in \
+                info.get("message", ""):
+            console.print(f"[bold]{key}[/bold] {info['status']}: {info['message']}")
+    console.print(f"report: {run_dir / 'report.html'}")
+
+
+@app.command()
+def report(run_dir: Path = typer.Argument(..., help="A folder written by `mlplab run`.")):
+    """Re-render report.md and report.html of a finished run and print its table."""
+    from rich.console import Console
+
+    from mlplab.report.build import rerender
+    from mlplab.report.tables import comparison, rich_table
+
+    try:
+        rerender(run_dir)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        raise fail(str(e)) from None
+    _show(Console(), run_dir, comparison, rich_table)
+
+
+plot_app = typer.Typer(help="Figures that explain the building blocks.", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+
+
+@plot_app.command("activations")
+def plot_activations(out: Path = typer.Option(Path("activations.png"), "--out", "-o",
+                                              help="PNG file to write.")):
+    """Every activation function and its derivative, from the engine's own backward."""
+    from mlplab.report.plots import activations
+
+    typer.echo(str(activations(out)))
+
+
+def _mount_data():
+    from mlplab.data.cli import app as data_app
+
+    app.add_typer(data_app, name="data")
+
+
+_mount_data()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,11 +6,9 @@ max|a - b| / max(max|b|, 1e-12) over the whole array.
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-from mlplab import nn  # noqa: E402
-from mlplab import optim  # noqa: E402
+from mlplab import nn, optim
 
 RTOL = 1e-6
 

@@ -5,8 +5,8 @@ from mlplab.nn.activations import (
     Identity,
     LeakyReLU,
     ReLU,
-    SiLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
     Step,
@@ -26,7 +26,8 @@ ACTIVATIONS = {
     "softmax": Softmax,
 }
 LOSSES = {
-    "mse": MSELoss, "bce": BCELoss, "bce_logits": BCEWithLogitsLoss, "cross_entropy": CrossEntropyLoss,
+    "mse": MSELoss, "bce": BCELoss, "bce_logits": BCEWithLogitsLoss,
+    "cross_entropy": CrossEntropyLoss,
 }
 
 

@@ -1,0 +1,144 @@
+"""Experiment files: parsing, validation and overrides.
+
+An experiment names one or more data sets (``[[data]]``) and a list of models
+(``[[models]]``); every model is trained on every data set by the same runner::
+
+    name = "auto-mpg"
+    description = "..."
+    [[data]]
+    name = "auto-mpg"          # a name from mlplab.data.available()
+    preprocess = "standardize" # default preprocessing for the models below
+    train = "train"            # the split trained on
+    eval = ["val"]             # splits evaluated after every epoch
+    [[models]]
+    name = "mlp"
+    spec = "9-64-relu-64-relu-1"
+    loss = "mse"
+    optimizer = "sgd"
+    lr = 0.003
+    epochs = 100
+    batch_size = 32
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+MODEL_KEYS = {"name", "spec", "loss", "optimizer", "lr", "epochs", "batch_size", "preprocess",
+              "optimizer_kwargs", "loss_kwargs", "weights", "description", "early_stopping",
+              "schedule"}
+DATA_KEYS = {"name", "args", "preprocess", "train", "eval", "val_fraction", "stratify", "label"}
+
+
+class ExperimentError(ValueError):
+    """An experiment file that cannot be run as written."""
+
+
+@dataclass
+class Experiment:
+    name: str
+    description: str
+    data: list[dict]
+    models: list[dict]
+    seed: int = 0
+    engine: str = "numpy"
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "seed": self.seed,
+                "engine": self.engine, "data": self.data, "models": self.models,
+                "notes": self.notes, "source": self.source}
+
+
+def _builtin_dir():
+    return resources.files("mlplab.experiments")
+
+
+def available() -> list[tuple[str, str]]:
+    """(name, description) of every experiment shipped with mlplab."""
+    out = []
+    for f in sorted(_builtin_dir().iterdir(), key=lambda p: p.name):
+        if f.name.endswith(".toml"):
+            out.append((f.name[:-5], tomllib.loads(f.read_text())["description"]))
+    return out
+
+
+def load_experiment(name_or_path: str) -> Experiment:
+    """A shipped experiment by name, or a TOML file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.exists():
+        text, source = path.read_text(), str(path)
+    else:
+        f = _builtin_dir() / f"{name_or_path}.toml"
+        if not f.is_file():
+            names = ", ".join(n for n, _ in available())
+            raise ExperimentError(f"unknown experiment {name_or_path!r}; choose one of {names}, "
+                                  "or give the path of a .toml file")
+        text, source = f.read_text(), f"mlplab/experiments/{name_or_path}.toml"
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ExperimentError(f"{source}: not valid TOML ({e})") from None
+    return _validate(raw, source)
+
+
+def _validate(raw: dict, source: str) -> Experiment:
+    for key in ("name", "description", "data", "models"):
+        if key not in raw:
+            raise ExperimentError(f"{source}: missing top-level key {key!r}")
+    data = raw["data"] if isinstance(raw["data"], list) else [raw["data"]]
+    for d in data:
+        unknown = set(d) - DATA_KEYS
+        if unknown:
+            raise ExperimentError(f"{source}: unknown [data] keys {sorted(unknown)}; valid: "
+                                  f"{sorted(DATA_KEYS)}")
+        d.setdefault("args", {})
+        d.setdefault("preprocess", "none")
+        d.setdefault("train", "train")
+        d.setdefault("eval", [])
+    defaults = raw.get("defaults", {})
+    models = []
+    for m in raw["models"]:
+        m = {**defaults, **m}
+        unknown = set(m) - MODEL_KEYS
+        if unknown:
+            raise ExperimentError(f"{source}: model {m.get('name')!r} has unknown keys "
+                                  f"{sorted(unknown)}; valid: {sorted(MODEL_KEYS)}")
+        missing = {"name", "spec", "loss"} - set(m)
+        if "weights" not in m:
+            missing |= {"optimizer", "lr", "epochs", "batch_size"} - set(m)
+        if missing:
+            raise ExperimentError(f"{source}: model {m.get('name')!r} lacks {sorted(missing)}")
+        models.append(m)
+    names = [m["name"] for m in models]
+    if len(set(names)) != len(names):
+        raise ExperimentError(f"{source}: model names must be unique, got {names}")
+    return Experiment(raw["name"], raw["description"], data, models, raw.get("seed", 0),
+                      raw.get("engine", "numpy"), source, list(raw.get("notes", [])))
+
+
+def with_overrides(exp: Experiment, *, epochs=None, seed=None, engine=None, data_dir=None,
+                   data_args=None) -> Experiment:
+    """A copy with command-line overrides applied (``--epochs`` applies to every trained
+    model; ``--data-dir`` becomes the loaders' ``path``)."""
+    exp = copy.deepcopy(exp)
+    if epochs is not None:
+        if epochs < 1:
+            raise ExperimentError(f"--epochs must be at least 1, got {epochs}")
+        for m in exp.models:
+            if "weights" not in m:
+                m["epochs"] = epochs
+    if seed is not None:
+        exp.seed = seed
+    if engine is not None:
+        exp.engine = engine
+    for d in exp.data:
+        if data_dir is not None:
+            d["args"]["path"] = str(data_dir)
+        d["args"].update(data_args or {})
+    return exp

@@ -1,0 +1,1 @@
+"""Comparison tables, plots and the Markdown/HTML report of a run."""
