@@ -20,7 +20,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
-	$(BIN)/mlplab demo
+	$(BIN)/mlplab run auto-mpg
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest

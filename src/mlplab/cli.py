@@ -86,14 +86,13 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ):
     """Run an experiment: train every model, then print and save the comparison."""
-    from rich.console import Console
 
     from mlplab.data import DataError
     from mlplab.experiments import RunInterrupted, load_experiment, run_experiment
     from mlplab.experiments.config import ExperimentError, with_overrides
     from mlplab.report.tables import comparison, rich_table
 
-    console = Console()
+    console = _console()
     data_args = {}
     if offline:
         data_args["offline"] = True
@@ -109,6 +108,15 @@ def run(
     except (ExperimentError, DataError, ValueError, FileNotFoundError, ImportError) as e:
         raise fail(str(e)) from None
     _show(console, run_dir, comparison, rich_table)
+
+
+def _console():
+    """A rich console; 120 columns when the output is not a terminal (pipes, CI logs)."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 120)
 
 
 def _show(console, run_dir, comparison, rich_table):
@@ -127,7 +135,6 @@ def _show(console, run_dir, comparison, rich_table):
 @app.command()
 def report(run_dir: Path = typer.Argument(..., help="A folder written by `mlplab run`.")):
     """Re-render report.md and report.html of a finished run and print its table."""
-    from rich.console import Console
 
     from mlplab.report.build import rerender
     from mlplab.report.tables import comparison, rich_table
@@ -136,7 +143,7 @@ def report(run_dir: Path = typer.Argument(..., help="A folder written by `mlplab
         rerender(run_dir)
     except (FileNotFoundError, ValueError, KeyError) as e:
         raise fail(str(e)) from None
-    _show(Console(), run_dir, comparison, rich_table)
+    _show(_console(), run_dir, comparison, rich_table)
 
 
 plot_app = typer.Typer(help="Figures that explain the building blocks.", no_args_is_help=True)

@@ -83,7 +83,8 @@ class Trainer:
     def __init__(self, engine, *, epochs: int, batch_size: int, seed: int = 0,
                  shuffle: bool = True, drop_last: bool = False,
                  early_stopping: EarlyStopping | None = None, checkpoint: str | Path | None = None,
-                 progress: bool = True, console=None, label: str = ""):
+                 checkpoint_seconds: float = 10.0, progress: bool = True, console=None,
+                 label: str = ""):
         if epochs < 1:
             raise ValueError(f"Trainer: epochs must be at least 1, got {epochs}")
         if batch_size < 1:
@@ -92,6 +93,10 @@ class Trainer:
         self.seed, self.shuffle, self.drop_last = seed, shuffle, drop_last
         self.early_stopping = early_stopping
         self.checkpoint = Path(checkpoint) if checkpoint else None
+        # A checkpoint after every epoch, but for epochs of milliseconds at most one per
+        # ``checkpoint_seconds``; the last epoch and a Ctrl-C always write one.
+        self.checkpoint_seconds = checkpoint_seconds
+        self._last_checkpoint = -math.inf
         self.progress, self.console, self.label = progress, console, label
         self.interrupt = _Interrupt()
 
@@ -123,7 +128,9 @@ class Trainer:
             start, skip, history, best = self._load_checkpoint(resume_from, rng)
         n_batches = num_batches(len(X), self.batch_size, self.drop_last)
         first_loss = None
-        with self.interrupt.armed(), self._bar(n_batches) as bar:
+        # overflow is expected when training diverges; the guard below reports it instead
+        with self.interrupt.armed(), self._bar(n_batches) as bar, \
+                np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(start + 1, self.epochs + 1):
                 t0 = time.perf_counter()
                 total, seen, outs, targets = 0.0, 0, [], []
@@ -177,7 +184,9 @@ class Trainer:
                     else:
                         best["waited"] += 1
                         stop = best["waited"] >= es.patience
-                self._save_checkpoint(epoch, history, best, rng.bit_generator.state)
+                if (epoch == self.epochs or stop or self.interrupt.requested
+                        or time.perf_counter() - self._last_checkpoint >= self.checkpoint_seconds):
+                    self._save_checkpoint(epoch, history, best, rng.bit_generator.state)
                 if self.interrupt.requested:
                     history.status = "interrupted"
                     history.message = f"interrupted by Ctrl-C after epoch {epoch}"
@@ -216,6 +225,7 @@ class Trainer:
                     scalars[f"{idx}.{name}"] = v
         if best.get("state") is not None:
             arrays.update({f"best.{k}": v for k, v in best["state"].items()})
+        self._last_checkpoint = time.perf_counter()
         meta = {"epoch": epoch, "batches_done": batches_done, "history": history.to_dict(),
                 "rng": rng_state,
                 "param_groups": opt["param_groups"], "opt_scalars": scalars,
@@ -306,7 +316,7 @@ class _RichBar:
 
     def start_epoch(self, epoch):
         self.p.update(self.epochs, completed=epoch - 1)
-        self.p.reset(self.batches, total=self.n, info="")
+        self.p.update(self.batches, completed=0, total=self.n)
 
     def batch(self, b, loss):
         if b % 16 == 0 or b == self.n:
