@@ -30,3 +30,6 @@ lint: $(STAMP_DEV)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+
+bench: $(STAMP_DEV)
+	$(BIN)/python benchmarks/bench.py --json benchmarks/results.json

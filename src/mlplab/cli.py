@@ -146,6 +146,20 @@ def report(run_dir: Path = typer.Argument(..., help="A folder written by `mlplab
     _show(_console(), run_dir, comparison, rich_table)
 
 
+@app.command()
+def results(
+    out: Path = typer.Option(Path("docs/experiments.md"), "--out", help="Markdown file to write."),
+    runs: Path = typer.Option(Path("runs"), "--runs", help="Where the run folders go."),
+    seed: int = typer.Option(0, "--seed"),
+    only: list[str] = typer.Option(None, "--only", help="Run only these experiments."),
+):
+    """Run every experiment whose data are here and write their tables to docs/experiments.md."""
+    from mlplab.report.results import write_results
+
+    typer.echo(str(write_results(out, runs, seed, only or None, progress=True,
+                                 console=_console())))
+
+
 plot_app = typer.Typer(help="Figures that explain the building blocks.", no_args_is_help=True)
 app.add_typer(plot_app, name="plot")
 
@@ -159,13 +173,15 @@ def plot_activations(out: Path = typer.Option(Path("activations.png"), "--out", 
     typer.echo(str(activations(out)))
 
 
-def _mount_data():
+def _mount():
     from mlplab.data.cli import app as data_app
+    from mlplab.explain.cli import explain
 
     app.add_typer(data_app, name="data")
+    app.command()(explain)
 
 
-_mount_data()
+_mount()
 
 
 if __name__ == "__main__":  # pragma: no cover

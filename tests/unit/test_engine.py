@@ -204,3 +204,17 @@ def test_spec_counts_parameters_without_building():
     for text in ["784-256-relu-10", "4-3-relu-2-relu-3", "8-16-layernorm-relu-2"]:
         spec = ModelSpec.parse(text)
         assert spec.num_parameters() == spec.build(0).num_parameters()
+
+
+def test_backward_without_input_grad_fills_the_same_parameter_grads():
+    net = ModelSpec.parse("5-4-tanh-3").build(0).double()
+    x = np.random.default_rng(0).standard_normal((6, 5))
+    g = np.random.default_rng(1).standard_normal((6, 3))
+    net(x)
+    assert net.backward(g).shape == (6, 5)
+    full = {k: p.grad.copy() for k, p in net.named_parameters()}
+    net.zero_grad()
+    net(x)
+    assert net.backward(g, input_grad=False) is None
+    for k, p in net.named_parameters():
+        np.testing.assert_array_equal(p.grad, full[k])

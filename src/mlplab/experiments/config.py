@@ -18,6 +18,10 @@ An experiment names one or more data sets (``[[data]]``) and a list of models
     lr = 0.003
     epochs = 100
     batch_size = 32
+
+A demo experiment lists ``[[demos]]`` instead (``name`` from ``mlplab.modern.DEMOS``, the other
+keys are the demo's arguments) and needs no ``[[data]]`` or ``[[models]]``. ``engine`` and
+``device`` ("auto", "cpu", "cuda"; the torch engine's) may be set at the top level.
 """
 
 from __future__ import annotations
@@ -48,11 +52,14 @@ class Experiment:
     engine: str = "numpy"
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    device: str = "auto"                                  # the torch engine's device
+    demos: list[dict] = field(default_factory=list)       # [[demos]]: mlplab.modern
 
     def to_dict(self) -> dict:
         return {"name": self.name, "description": self.description, "seed": self.seed,
-                "engine": self.engine, "data": self.data, "models": self.models,
-                "notes": self.notes, "source": self.source}
+                "engine": self.engine, "device": self.device, "data": self.data,
+                "models": self.models, "demos": self.demos, "notes": self.notes,
+                "source": self.source}
 
 
 def _builtin_dir():
@@ -88,6 +95,8 @@ def load_experiment(name_or_path: str) -> Experiment:
 
 
 def _validate(raw: dict, source: str) -> Experiment:
+    if "demos" in raw:
+        raw = {"data": [], "models": [], **raw}
     for key in ("name", "description", "data", "models"):
         if key not in raw:
             raise ExperimentError(f"{source}: missing top-level key {key!r}")
@@ -118,14 +127,24 @@ def _validate(raw: dict, source: str) -> Experiment:
     names = [m["name"] for m in models]
     if len(set(names)) != len(names):
         raise ExperimentError(f"{source}: model names must be unique, got {names}")
+    demos = [dict(d) for d in raw.get("demos", [])]
+    if demos:
+        from mlplab.modern import DEMOS
+
+        for d in demos:
+            if d.get("name") not in DEMOS:
+                raise ExperimentError(f"{source}: unknown demo {d.get('name')!r}; choose one "
+                                      f"of {', '.join(DEMOS)}")
     return Experiment(raw["name"], raw["description"], data, models, raw.get("seed", 0),
-                      raw.get("engine", "numpy"), source, list(raw.get("notes", [])))
+                      raw.get("engine", "numpy"), source, list(raw.get("notes", [])),
+                      raw.get("device", "auto"), demos)
 
 
 def with_overrides(exp: Experiment, *, epochs=None, seed=None, engine=None, data_dir=None,
-                   data_args=None) -> Experiment:
+                   data_args=None, device=None) -> Experiment:
     """A copy with command-line overrides applied (``--epochs`` applies to every trained
-    model; ``--data-dir`` becomes the loaders' ``path``)."""
+    model; ``--data-dir`` becomes the loaders' ``path``; ``--device`` the torch engine's
+    device)."""
     exp = copy.deepcopy(exp)
     if epochs is not None:
         if epochs < 1:
@@ -137,6 +156,10 @@ def with_overrides(exp: Experiment, *, epochs=None, seed=None, engine=None, data
         exp.seed = seed
     if engine is not None:
         exp.engine = engine
+    if device is not None:
+        exp.device = device
+    if exp.engine != "torch" and exp.device not in ("auto", "cpu"):
+        raise ExperimentError(f"--device {exp.device} needs the torch engine: add --engine torch")
     for d in exp.data:
         if data_dir is not None:
             d["args"]["path"] = str(data_dir)

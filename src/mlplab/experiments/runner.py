@@ -92,6 +92,8 @@ def _splits(d: dict, ds, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def run_experiment(exp: Experiment, out_dir="runs", *, progress: bool = True,
                    console=None) -> Path:
     """Run every model of ``exp`` on every data set; returns the finished run folder."""
+    if exp.demos:
+        return _run_demos(exp, Path(out_dir), progress, console)
     loaded = _load_data(exp)   # fail on missing data before anything is written
     for m in exp.models:
         ModelSpec.parse(m["spec"])
@@ -133,7 +135,7 @@ def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console)
     engine = build_engine(exp.engine, spec=spec, loss=m["loss"],
                           optimizer=m.get("optimizer", "sgd"), lr=m.get("lr", 0.1),
                           seed=exp.seed, optimizer_kwargs=m.get("optimizer_kwargs"),
-                          loss_kwargs=m.get("loss_kwargs"))
+                          loss_kwargs=m.get("loss_kwargs"), device=exp.device)
     safe = key.replace("/", "__")
     t0 = time.perf_counter()
     if "weights" in m:  # a hand-set network: no training, only evaluation
@@ -159,6 +161,11 @@ def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console)
             "data": data_key}
     if history.message:
         info["message"] = history.message
+    monitored = next((f"{s}_loss" for s in d["eval"] if f"{s}_loss" in history.columns), None)
+    if monitored:  # the final epoch can sit on a spike of the curve: show the best one too
+        losses = history.column(monitored)
+        i = min(range(len(losses)), key=losses.__getitem__)
+        info["best"] = {"epoch": i + 1, "split": monitored[:-5], "loss": losses[i]}
     result = ModelResult(key, data_key, info, history, threshold=engine.threshold)
     if history.status != "diverged":
         task = engine.task
@@ -174,6 +181,22 @@ def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console)
         history.to_csv(run_dir / "history" / f"{safe}.csv")
     history.to_json(run_dir / "history" / f"{safe}.json")
     return result
+
+
+def _run_demos(exp: Experiment, out_dir: Path, progress, console) -> Path:
+    """A demo experiment (``[[demos]]``): each demo of ``mlplab.modern.DEMOS`` writes its
+    plots into the run folder and returns its table; then metrics.json and the report."""
+    from mlplab.modern import run_demos
+
+    partial, final = _new_run_dir(out_dir, exp.name)
+    try:
+        atomic_write_text(partial / "config.json", json.dumps(exp.to_dict(), indent=1))
+        run_demos(exp, partial, progress=progress, console=console)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    partial.rename(final)
+    return final
 
 
 def check_experiment(exp: Experiment) -> None:

@@ -53,6 +53,11 @@ class Linear(Module):
         return y
 
     def backward(self, grad):
+        self.parameter_backward(grad)
+        return grad @ self.weight.data          # dL/dx = dL/dy W
+
+    def parameter_backward(self, grad) -> None:
+        """dL/dW += dL/dy^T x and dL/db += sum over rows of dL/dy, nothing else."""
         x = self._x
         if x is None:
             raise RuntimeError(f"{self._label()}: backward called before forward")
@@ -60,7 +65,6 @@ class Linear(Module):
         self.weight.grad += g2.T @ x.reshape(-1, self.in_features)
         if self.bias is not None:
             self.bias.grad += g2.sum(axis=0)
-        return grad @ self.weight.data
 
 
 class Flatten(Module):

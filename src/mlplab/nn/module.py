@@ -201,7 +201,18 @@ class Sequential(Module):
             x = mod.forward(x)
         return x
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        for mod in reversed(self._modules.values()):
+    def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate through every child in reverse.
+
+        With ``input_grad=False`` the gradient with respect to the network's input is not
+        computed (training never needs it): a first ``Linear`` then only fills its parameter
+        gradients, which saves a third of that layer's backward work.
+        """
+        mods = list(self._modules.values())
+        for mod in reversed(mods[1:]):
             grad = mod.backward(grad)
-        return grad
+        first = mods[0]
+        if not input_grad and hasattr(first, "parameter_backward"):
+            first.parameter_backward(grad)
+            return None
+        return first.backward(grad)

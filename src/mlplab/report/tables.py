@@ -15,10 +15,14 @@ def comparison(metrics: dict) -> tuple[list[str], list[list[str]]]:
     cols = []
     for split in SPLIT_ORDER:
         for m in METRIC_ORDER:
+            if m == "loss" and any("mse" in info.get(split, {}) for info in models.values()):
+                continue  # a regression loss is the MSE column already
             if any(m in info.get(split, {}) for info in models.values()):
                 cols.append((split, m))
+    best = any("best" in info for info in models.values())
     header = ["model", "params", "status", "epochs", "seconds"] + [
-        f"{split} {LABELS[m]}" for split, m in cols]
+        f"{split} {LABELS[m]}" for split, m in cols] + (["best@epoch"] if best
+                                                          else [])
     rows = []
     for name, info in models.items():
         row = [name, f"{info.get('params', 0):,}", info["status"], str(info["epochs"]),
@@ -26,6 +30,9 @@ def comparison(metrics: dict) -> tuple[list[str], list[list[str]]]:
         for split, m in cols:
             v = info.get(split, {}).get(m)
             row.append(_fmt(m, v))
+        if best:
+            b = info.get("best")
+            row.append(f"{b['loss']:.4g}@{b['epoch']}" if b else "-")
         rows.append(row)
     return header, rows
 

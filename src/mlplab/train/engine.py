@@ -74,7 +74,10 @@ class NumpyEngine:
         out = model.forward(xb)
         loss = self.loss_fn(out, yb)
         self.optimizer.zero_grad()
-        model.backward(self.loss_fn.backward())
+        if isinstance(model, nn.Sequential):
+            model.backward(self.loss_fn.backward(), input_grad=False)
+        else:
+            model.backward(self.loss_fn.backward())
         self.optimizer.step()
         return float(loss), out
 

@@ -1,0 +1,72 @@
+"""The data-set registry: loaders are looked up by name, in one place."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mlplab.data.dataset import DataError, Dataset
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    description: str
+    loader: Callable[..., Dataset]
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+
+def _normalize(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
+def register(name: str, description: str) -> Callable[[Callable[..., Dataset]], Callable]:
+    """Decorator that registers a loader under ``name`` with a one-line description."""
+
+    def deco(fn: Callable[..., Dataset]) -> Callable[..., Dataset]:
+        key = _normalize(name)
+        if key in _REGISTRY:
+            raise ValueError(f"Data set {key!r} is registered twice")
+        _REGISTRY[key] = _Entry(key, description, fn)
+        return fn
+
+    return deco
+
+
+def available() -> list[tuple[str, str]]:
+    """``(name, one-line description)`` for every registered data set, in registration order."""
+    return [(e.name, e.description) for e in _REGISTRY.values()]
+
+
+def loader_parameters(name: str) -> list[str]:
+    """Keyword arguments the loader of ``name`` accepts."""
+    return list(inspect.signature(_entry(name).loader).parameters)
+
+
+def _entry(name: str) -> _Entry:
+    key = _normalize(name)
+    if key not in _REGISTRY:
+        raise DataError(
+            f"Unknown data set {name!r}; valid names: {', '.join(sorted(_REGISTRY))}"
+        )
+    return _REGISTRY[key]
+
+
+def load(name: str, **kwargs) -> Dataset:
+    """Load the data set registered as ``name`` (e.g. ``"auto-mpg"``), passing ``kwargs`` on.
+
+    Unknown names and arguments the loader does not take raise :class:`DataError`.
+    """
+    entry = _entry(name)
+    params = inspect.signature(entry.loader).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(kwargs) - set(params))
+        if unknown:
+            raise DataError(
+                f"{entry.name}: unknown argument(s) {', '.join(unknown)}; "
+                f"it takes: {', '.join(params) or 'no arguments'}"
+            )
+    return entry.loader(**kwargs)

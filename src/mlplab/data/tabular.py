@@ -1,0 +1,82 @@
+"""CSV tables: a small, strict reader (no pandas)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mlplab.data.dataset import DataError
+
+
+def read_csv(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
+    """Read a comma-separated file with a header row.
+
+    Returns ``(header, rows)``; every row has ``len(header)`` cells (strings). A leading unnamed
+    index column (as pandas' ``to_csv`` writes) is dropped.
+    """
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            table = [row for row in csv.reader(f) if row]
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: cannot read as a UTF-8 CSV file ({e}); check the path") from e
+    except csv.Error as e:
+        raise DataError(f"{path}: malformed CSV ({e}); fix the file") from e
+    if not table:
+        raise DataError(f"{path}: the file is empty; expected a header row and data rows")
+    header = [h.strip() for h in table[0]]
+    rows = table[1:]
+    if not rows:
+        raise DataError(f"{path}: the file holds a header but no data rows")
+    for i, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}: line {i} has {len(row)} fields but the header has {len(header)}; "
+                f"fix the file"
+            )
+    if header[0] in ("", "Unnamed: 0"):
+        header = header[1:]
+        rows = [r[1:] for r in rows]
+    return header, rows
+
+
+def numeric_columns(
+    path: str | os.PathLike,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    columns: Sequence[str],
+) -> np.ndarray:
+    """The named columns as a float64 array of shape ``(n_rows, len(columns))``.
+
+    Raises DataError for a missing column, a non-numeric cell, or a missing value (empty,
+    ``?``, NaN or infinite).
+    """
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(map(repr, missing))}; the file has "
+            f"{', '.join(map(repr, header))}"
+        )
+    pos = [header.index(c) for c in columns]
+    out = np.empty((len(rows), len(columns)), dtype=np.float64)
+    for i, row in enumerate(rows):
+        for j, k in enumerate(pos):
+            cell = row[k].strip()
+            try:
+                v = float(cell)
+            except ValueError:
+                v = None
+            if v is None or not math.isfinite(v):
+                missing = cell in ("", "?", "NA", "nan", "NaN")
+                what = "a missing value" if missing else "not a number"
+                raise DataError(
+                    f"{path}: line {i + 2}, column {columns[j]!r}: {cell!r} is {what}; "
+                    f"drop or fix that row"
+                )
+            out[i, j] = v
+    return out

@@ -1,0 +1,136 @@
+"""2-D toy problems for testing the capacity of an MLP, generated in NumPy.
+
+Each takes ``n`` (total samples, spread evenly over the classes), ``noise`` and ``seed`` (an
+int for ``np.random.default_rng`` or a Generator) and returns X float32 (n, 2), y int64 and
+splits ``{"train": all rows}``; rows are ordered by class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlplab.data.dataset import Dataset
+from mlplab.data.nonlinear import FEATURES, spiral_arms
+from mlplab.data.registry import register
+
+
+def _rng(seed: int | np.random.Generator) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _check(n: int, noise: float, k: int = 1, min_per_class: int = 1) -> None:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < k * min_per_class:
+        raise ValueError(f"Invalid n: {n!r} (need an integer >= {k * min_per_class})")
+    if not noise >= 0:
+        raise ValueError(f"Invalid noise: {noise!r} (need a number >= 0)")
+
+
+def _per_class(n: int, k: int) -> list[int]:
+    return [n // k + (1 if j < n % k else 0) for j in range(k)]
+
+
+def _toy(name: str, X: np.ndarray, y: np.ndarray, classes: list[str], how: str) -> Dataset:
+    return Dataset(
+        name=name, task="classification", X=np.ascontiguousarray(X, dtype=np.float32),
+        y=np.asarray(y, dtype=np.int64), feature_names=list(FEATURES), class_names=classes,
+        source=f"generated: {how}",
+        splits={"train": np.arange(len(y), dtype=np.int64)},
+    )
+
+
+@register("xor", "XOR: noisy blobs at the four corners of the unit square, 2 classes")
+def xor(n: int = 400, noise: float = 0.15, seed: int | np.random.Generator = 0) -> Dataset:
+    """Corners (0,0), (0,1), (1,0), (1,1) with label x1 XOR x2, Gaussian noise of std ``noise``.
+    ``n=4, noise=0`` gives exactly the truth table."""
+    _check(n, noise)
+    rng = _rng(seed)
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    counts = _per_class(n, 4)
+    X = np.repeat(corners, counts, axis=0) + noise * rng.standard_normal((n, 2))
+    y = np.repeat([0, 1, 1, 0], counts)
+    return _toy("xor", X, y, ["0", "1"], f"xor(n={n}, noise={noise}, seed={seed})")
+
+
+@register("moons", "two interleaving half circles, 2 classes")
+def moons(n: int = 400, noise: float = 0.1, seed: int | np.random.Generator = 0) -> Dataset:
+    """Upper moon (cos t, sin t) and lower moon (1 - cos t, 0.5 - sin t), t in [0, pi]."""
+    _check(n, noise, 2)
+    rng = _rng(seed)
+    n0, n1 = _per_class(n, 2)
+    t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
+    X = np.concatenate([
+        np.stack([np.cos(t0), np.sin(t0)], axis=1),
+        np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], axis=1),
+    ]) + noise * rng.standard_normal((n, 2))
+    y = np.repeat([0, 1], [n0, n1])
+    return _toy("moons", X, y, ["upper", "lower"], f"moons(n={n}, noise={noise}, seed={seed})")
+
+
+@register("circles", "a small circle inside a large one, 2 classes")
+def circles(
+    n: int = 400, noise: float = 0.05, seed: int | np.random.Generator = 0, factor: float = 0.5
+) -> Dataset:
+    """Outer circle radius 1 (class 0), inner radius ``factor`` (class 1), plus noise."""
+    _check(n, noise, 2)
+    if not 0 < factor < 1:
+        raise ValueError(f"Invalid factor: {factor!r} (need 0 < factor < 1)")
+    rng = _rng(seed)
+    n0, n1 = _per_class(n, 2)
+    t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
+    t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
+    X = np.concatenate([
+        np.stack([np.cos(t0), np.sin(t0)], axis=1),
+        factor * np.stack([np.cos(t1), np.sin(t1)], axis=1),
+    ]) + noise * rng.standard_normal((n, 2))
+    y = np.repeat([0, 1], [n0, n1])
+    return _toy("circles", X, y, ["outer", "inner"],
+                f"circles(n={n}, noise={noise}, seed={seed}, factor={factor})")
+
+
+@register("blobs", "Gaussian blobs around centres on a circle, k classes")
+def blobs(
+    n: int = 300, noise: float = 1.0, seed: int | np.random.Generator = 0, k: int = 3,
+    radius: float = 4.0,
+) -> Dataset:
+    """``k`` isotropic Gaussian blobs (std ``noise``) centred at ``radius * (cos, sin)`` of
+    ``2*pi*j/k``."""
+    _check(n, noise, k)
+    rng = _rng(seed)
+    angles = 2 * np.pi * np.arange(k) / k
+    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    counts = _per_class(n, k)
+    X = np.repeat(centres, counts, axis=0) + noise * rng.standard_normal((n, 2))
+    y = np.repeat(np.arange(k), counts)
+    return _toy("blobs", X, y, [str(j) for j in range(k)],
+                f"blobs(n={n}, noise={noise}, seed={seed}, k={k}, radius={radius})")
+
+
+@register("checkerboard", "uniform points in [-1, 1]^2 labelled by a checkerboard, 2 classes")
+def checkerboard(
+    n: int = 1000, noise: float = 0.0, seed: int | np.random.Generator = 0, tiles: int = 4
+) -> Dataset:
+    """Points uniform in [-1, 1]^2, label = parity of the ``tiles x tiles`` cell; ``noise``
+    is Gaussian jitter added after labelling (so points cross the cell borders)."""
+    _check(n, noise)
+    if tiles < 2:
+        raise ValueError(f"Invalid tiles: {tiles!r} (need >= 2)")
+    rng = _rng(seed)
+    X = rng.uniform(-1, 1, size=(n, 2))
+    cells = np.clip(np.floor((X + 1) / 2 * tiles), 0, tiles - 1).astype(np.int64)
+    y = (cells[:, 0] + cells[:, 1]) % 2
+    order = np.argsort(y, kind="stable")
+    X, y = X[order] + noise * rng.standard_normal((n, 2)), y[order]
+    return _toy("checkerboard", X, y, ["0", "1"],
+                f"checkerboard(n={n}, noise={noise}, seed={seed}, tiles={tiles})")
+
+
+@register("spiral", "k interleaved spiral arms, k classes")
+def spiral(
+    n: int = 300, noise: float = 0.2, seed: int | np.random.Generator = 0, k: int = 3
+) -> Dataset:
+    """``k`` arms starting at angles ``2*pi*j/k``, each sweeping 4 radians (for k = 3 use
+    ``nonlinear``, the course's exact cs231n spiral)."""
+    _check(n, noise, k)
+    X, y = spiral_arms(_per_class(n, k), noise, _rng(seed), 2 * np.pi * np.arange(k) / k)
+    return _toy("spiral", X, y, [str(j) for j in range(k)],
+                f"spiral(n={n}, noise={noise}, seed={seed}, k={k})")

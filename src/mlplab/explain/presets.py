@@ -1,0 +1,267 @@
+"""The course's worked examples (SPEC.md section 2) as ``mlplab explain --example NAME``.
+
+Each preset sets up the slide's network, data and weights in the engine, traces it, and lists
+the numbers the slide prints beside the engine's, so that a learner sees where a slide slipped
+(SPEC.md's errata table). The slides write W with the bias row first and then one row per
+input, (in, out); the engine's Linear.weight is (out, in) and its bias separate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlplab import nn
+from mlplab.explain.core import (
+    Comparison,
+    Explanation,
+    ExtraTable,
+    Part,
+    trace,
+)
+from mlplab.spec import ModelSpec
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    summary: str
+    build: Callable[[int], Explanation]   # steps -> Explanation
+    multi_step: bool = True               # whether --steps above 1 makes sense
+    precision: int = 4                    # decimals printed unless --precision says otherwise
+
+
+def _set(linear: nn.Linear, weight, bias) -> None:
+    linear.weight.data[...] = np.asarray(weight, dtype=linear.weight.dtype)
+    linear.bias.data[...] = np.asarray(bias, dtype=linear.bias.dtype)
+
+
+def _slide_layout(weight_rows) -> tuple[np.ndarray, np.ndarray]:
+    """The slides' W (bias row first, then (in, out) rows) -> (weight (out, in), bias)."""
+    w = np.asarray(weight_rows, dtype=np.float64)
+    return w[1:].T, w[0]
+
+
+# -- seed 001: the 2-2-1 network, one BCE step ----------------------------------------------
+def bce_step(steps: int = 1) -> Explanation:
+    model = nn.constant_all_(ModelSpec.parse("2-2-relu-1-sigmoid").build(dtype=np.float64), 0.1)
+    tr = trace(model, np.array([[1.0, 2.0]]), np.array([[0.0]]), loss="bce", lr=0.1,
+               steps=steps)
+    s1 = tr.steps[0]
+    new = {u.key: u.new for u in s1.updates}
+    comps = [
+        Comparison("z^[1] (hidden)", np.array([0.4, 0.4]), s1.layers[0].z[0]),
+        Comparison("z^[2] (output)", 0.18, s1.layers[1].z[0, 0]),
+        Comparison("prediction a^[2]", 0.5449, s1.layers[1].a[0, 0]),
+        Comparison("loss", 0.7872, s1.loss.value),
+        Comparison("W^[1] after the step", np.array([[0.0946, 0.0891], [0.0946, 0.0891]]),
+                   new["0.weight"]),
+        Comparison("b^[1] after the step", np.array([0.0946, 0.0946]), new["0.bias"]),
+        Comparison("W^[2] after the step", np.array([[0.0782, 0.0782]]), new["2.weight"]),
+        Comparison("b^[2] after the step", np.array([0.0455]), new["2.bias"]),
+    ]
+    return Explanation(
+        "Example bce-step: one SGD step of the 2-2-1 network (seed 001)",
+        [Part(tr)],
+        intro=["The slides' network: Linear(2, 2), ReLU, Linear(2, 1), Sigmoid, every weight "
+               "and bias 0.1.",
+               "One sample x = [1, 2] with target y = 0; BCELoss; one SGD step with lr 0.1.",
+               "The slides write W_h and W_z bias row first; here W^[l] is torch's "
+               "Linear.weight, b^[l] its bias."],
+        comparisons=comps)
+
+
+# -- seed 001: softmax regression, one step -------------------------------------------------
+def _softmax_model() -> nn.Sequential:
+    lin = nn.Linear(1, 2, dtype=np.float64)
+    _set(lin, [[0.3], [0.4]], [0.1, 0.2])  # theta = [[b0, b1], [w0, w1]] = [[.1, .2], [.3, .4]]
+    return nn.Sequential(lin)
+
+
+def _theta(weight, bias) -> np.ndarray:
+    return np.array([bias, weight[:, 0]])
+
+
+def softmax_step(steps: int = 1) -> Explanation:
+    x, y = np.array([[0.5]]), np.array([0])
+    tr = trace(_softmax_model(), x, y, loss="cross_entropy", lr=0.1, steps=steps)
+    at_001 = trace(_softmax_model(), x, y, loss="cross_entropy", lr=0.01, steps=1)
+    u = {v.key: v.new for v in tr.steps[0].updates}
+    u001 = {v.key: v.new for v in at_001.steps[0].updates}
+    slide = np.array([[0.105, 0.194], [0.302, 0.397]])
+    theta_01 = _theta(u["0.weight"], u["0.bias"])
+    theta_001 = _theta(u001["0.weight"], u001["0.bias"])
+    comps = [
+        Comparison("theta after one step, lr 0.1 (the slide's eta)", slide, theta_01,
+                   "the slide's numbers are those of lr 0.01, truncated to 3 decimals",
+                   also=[("engine with lr 0.01", theta_001)]),
+        Comparison("theta after one step, lr 0.01", slide, theta_001,
+                   "truncated to 3 decimals", rule="truncate"),
+    ]
+    return Explanation(
+        "Example softmax-step: one SGD step of softmax regression (seed 001)",
+        [Part(tr, notes=[
+            "The slide's theta = [[b0, b1], [w0, w1]] = [[0.1, 0.2], [0.3, 0.4]] multiplies "
+            "x = [1, 0.5], whose 1 is the bias input: z_k = b_k + w_k * 0.5. In the engine "
+            "that is Linear(1, 2) with W^[1] = [[0.3], [0.4]] (theta's second row, as a "
+            "column), b^[1] = [0.1, 0.2] (theta's first row) and the input a^[0] = [0.5]; "
+            "softmax sits inside CrossEntropyLoss, y = 0 (one-hot [1, 0]). The slide's "
+            "gradient x (y_hat - y)^T is the table of dL/dtheta below."])],
+        intro=["Softmax regression with two classes, one sample, one SGD step with "
+               "lr 0.1 as the slide's text says (eta = 0.1)."],
+        comparisons=comps,
+        tables=[ExtraTable("theta = [[b0, b1], [w0, w1]] in the slide's layout",
+                           ["", "b0 / w0 (class 0)", "b1 / w1 (class 1)"],
+                           [["theta before"] + list(_theta(tr.steps[0].layers[0].weight,
+                                                           tr.steps[0].layers[0].bias)[0]),
+                            [""] + list(_theta(tr.steps[0].layers[0].weight,
+                                               tr.steps[0].layers[0].bias)[1]),
+                            ["theta after, lr 0.1"] + list(theta_01[0]),
+                            [""] + list(theta_01[1]),
+                            ["theta after, lr 0.01"] + list(theta_001[0]),
+                            [""] + list(theta_001[1])])])
+
+
+# -- seed 002: the petal example ------------------------------------------------------------
+def petal(steps: int = 1) -> Explanation:
+    model = ModelSpec.parse("2-2-relu-3").build(dtype=np.float64)
+    _set(model[0], *_slide_layout([[0, 0], [0.86, -1.04], [0.41, -0.65]]))
+    _set(model[2], *_slide_layout([[0, 0, 0], [0.32, 0.25, 0.14], [-0.47, -1.06, 0.063]]))
+    X = np.array([[1.5, 0.2], [4.7, 1.6], [5.6, 2.2]])
+    tr = trace(model, X, np.array([0, 1, 2]), loss="cross_entropy", lr=0.1, steps=steps)
+    s1 = tr.steps[0]
+    comps = [
+        Comparison("hidden pre-activation h = z^[1]",
+                   np.array([[1.373, -1.696], [4.708, -5.951], [5.731, -7.281]]),
+                   s1.layers[0].z, "slips in the products (1.5 * 0.86 + 0.2 * 0.41 = 1.372)"),
+        Comparison("ReLU(h) = a^[1]", np.array([[1.373, 0], [4.708, 0], [5.731, 0]]),
+                   s1.layers[0].a, "carries the slips of h"),
+        Comparison("logits z = z^[2]",
+                   np.array([[0.439, 0.356, 0.195], [1.507, 1.220, 0.670],
+                             [1.835, 1.485, 0.816]]),
+                   s1.layers[1].z, "slips (0.25 * 1.372 = 0.343, not 0.356)"),
+        Comparison("softmax(z)", np.array([[0.369, 0.340, 0.289], [0.458, 0.343, 0.198],
+                                           [0.484, 0.341, 0.174]]),
+                   s1.loss.probs, "carries the slips of the logits"),
+        Comparison("mean cross-entropy loss", 1.269, s1.loss.value,
+                   "follows from the slipped logits"),
+    ]
+    return Explanation(
+        "Example petal: the 2-2-3 ReLU network on three Iris petals (seed 002)",
+        [Part(tr, notes=[
+            "X = [[1.5, 0.2], [4.7, 1.6], [5.6, 2.2]] (petal length, petal width), labels "
+            "[0, 1, 2]; the slide's W_h = [[0, 0], [0.86, -1.04], [0.41, -0.65]] and "
+            "W_z = [[0, 0, 0], [0.32, 0.25, 0.14], [-0.47, -1.06, 0.063]] have the bias row "
+            "first, so W^[1] = W_h's last two rows transposed, b^[1] its first row (and the "
+            "same for W^[2]). ReLU, then softmax inside CrossEntropyLoss. The slide stops at "
+            "the loss; the backward pass and an SGD step with lr 0.1 continue it."])],
+        intro=["A batch of three samples: the loss is the mean over them, so every gradient "
+               "is a sum over the samples of their per-sample terms, each divided by 3."],
+        comparisons=comps)
+
+
+# -- seed 003: the sigmoid network of the backprop intuition --------------------------------
+def sigmoid_net(steps: int = 1) -> Explanation:
+    out = nn.Sequential(nn.Linear(4, 1, dtype=np.float64), nn.Sigmoid())
+    _set(out[0], [[0.7, -0.4, 0.2, 0.3]], [0.0])
+    h = np.array([[0.87, 0.68, 0.95, 0.59]])
+    top = trace(out, h, np.array([[1.0]]), loss="bce", lr=0.1, steps=1)
+    s_top = top.steps[0]
+    unit = nn.Sequential(nn.Linear(3, 1, dtype=np.float64), nn.Sigmoid())
+    _set(unit[0], [[0.5, -0.3, 0.1]], [0.0])
+    upstream = s_top.layers[0].dL_da_prev[:, :1]  # dLoss/dh1, from the output unit's backward
+    low = trace(unit, np.array([[7.0, 8.0, 8.0]]), loss=None, upstream=upstream, lr=0.1)
+    s_low = low.steps[0]
+    comps = [
+        Comparison("hidden unit 1: sigmoid(7 * 0.5 + 8 * -0.3 + 8 * 0.1)", 0.87,
+                   s_low.layers[0].a[0, 0]),
+        Comparison("output: sigmoid(.87 * .7 + .68 * -.4 + .95 * .2 + .59 * .3)", 0.67,
+                   s_top.layers[0].a[0, 0]),
+        Comparison("loss -ln(0.669)", 0.44, s_top.loss.value, "-ln(0.67) is 0.40, not 0.44"),
+        Comparison("dLoss/dw4 (w4 = 0.7, from hidden unit 1 to the output)", -0.44,
+                   s_top.layers[0].dW[0, 0],
+                   "the slide writes -1/0.44 (the loss) for dLoss/dyout = -1/yout, "
+                   "which is -1/0.669"),
+        Comparison("dLoss/dw1 (w1 = 0.5, from x1 to hidden unit 1)", -0.282,
+                   s_low.layers[0].dW[0, 0], "the same -1/0.44, carried down the chain"),
+    ]
+    return Explanation(
+        "Example sigmoid-net: the backprop intuition of seed 003",
+        [Part(top, "the output unit", show_input_grad=True, notes=[
+            "Seed 003's network takes x = [7, 8, 8] (shooting, running, dribbling; "
+            "is_top_player = 1) through four sigmoid hidden units to one sigmoid output. The "
+            "slide gives only hidden unit 1's weights [0.5, -0.3, 0.1] (bias 0); units 2 to 4 "
+            "appear as their outputs 0.68, 0.95, 0.59. So the explanation runs in two parts: "
+            "first the output unit, a one-layer network on the hidden outputs "
+            "a^[0] = h = [0.87, 0.68, 0.95, 0.59] (the slide's rounded values) with weights "
+            "[0.7, -0.4, 0.2, 0.3] (the slide's w4 is W^[1]_11 = 0.7) and bias 0, then hidden "
+            "unit 1. The slide's cross-entropy -ln(predicted probability) for class 1 is "
+            "BCELoss with y = 1. The SGD step (lr 0.1) goes beyond the slide, which stops at "
+            "the gradients."]),
+         Part(low, "hidden unit 1", upstream_from=(
+             "∂L/∂a^[0]_1 of part 1", r"\left.\frac{\partial L}{\partial a^{[0]}_1}"
+             r"\right|_{\text{part 1}}"), notes=[
+             "Hidden unit 1 as a one-layer network on x = [7, 8, 8] with weights "
+             "[0.5, -0.3, 0.1] and bias 0 (the slide's w1 is W^[1]_11 = 0.5). Its loss "
+             "gradient dLoss/dh1 is the engine's dLoss/da^[0]_1 from part 1 (the output "
+             "unit's backward), handed down the chain."])],
+        intro=["The slide's numbers: h1 = sigmoid(7 * 0.5 + 8 * -0.3 + 8 * 0.1) = 0.87, "
+               "output sigmoid(.87 * .7 + .68 * -.4 + .95 * .2 + .59 * .3) = 0.67, loss "
+               "-ln(0.67) = 0.44, then dLoss/dw4 and dLoss/dw1 by the chain rule."],
+        comparisons=comps)
+
+
+# -- seed 004: XOR from hand-set threshold units --------------------------------------------
+def xor_threshold(steps: int = 1) -> Explanation:
+    net = nn.Sequential(nn.Linear(2, 2, dtype=np.float64), nn.Step(),
+                        nn.Linear(2, 1, dtype=np.float64), nn.Step())
+    _set(net[0], [[1, 1], [1, 1]], [-1.5, -0.5])  # h1 = AND, h2 = OR
+    _set(net[2], [[-1, 1]], [-0.5])               # y = OR and not AND
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    xor = np.array([[0.0], [1.0], [1.0], [0.0]])
+    tr = trace(net, X, xor, loss="bce", lr=0.1, steps=1)
+    s1 = tr.steps[0]
+    h, out = s1.layers[0].a, s1.layers[1].a
+    rows = [[int(X[n, 0]), int(X[n, 1]), int(h[n, 0]), int(h[n, 1]), int(out[n, 0]),
+             int(xor[n, 0])] for n in range(4)]
+    return Explanation(
+        "Example xor-threshold: XOR from hand-set step units (seed 004)",
+        [Part(tr, notes=[
+            "h1 = step(x1 + x2 - 1.5) is AND, h2 = step(x1 + x2 - 0.5) is OR, and "
+            "y = step(h2 - h1 - 0.5) is 'OR and not AND', which is XOR. In the engine: "
+            "W^[1] = [[1, 1], [1, 1]], b^[1] = [-1.5, -0.5], W^[2] = [[-1, 1]], "
+            "b^[2] = [-0.5], step(z) = 1 if z >= 0 else 0. The four inputs form one batch; "
+            "BCELoss against XOR's column is 0 because every output is exact."])],
+        intro=["No single line separates XOR's classes, so one threshold unit cannot compute "
+               "it; two hidden units can."],
+        tables=[ExtraTable("Truth table", ["x1", "x2", "h1 (AND)", "h2 (OR)", "y_hat",
+                                           "XOR"], rows)],
+        comparisons=[Comparison("outputs on (0,0), (0,1), (1,0), (1,1)",
+                                np.array([0.0, 1.0, 1.0, 0.0]), out[:, 0],
+                                "the exact XOR truth table")])
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("bce-step", "the 2-2-1 network, all weights 0.1, one BCE step (seed 001)",
+           bce_step),
+    Preset("softmax-step", "softmax regression, one SGD step; the slide's lr slip (seed 001)",
+           softmax_step, precision=5),
+    Preset("petal", "2-2-3 ReLU net on three Iris petals; the slide's slips (seed 002)",
+           petal),
+    Preset("sigmoid-net", "the backprop intuition, -ln(0.669) = 0.402 not 0.44 (seed 003)",
+           sigmoid_net, multi_step=False),
+    Preset("xor-threshold", "XOR from step units; why backprop cannot train them (seed 004)",
+           xor_threshold, multi_step=False),
+)}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        from mlplab.explain.core import ExplainError
+
+        raise ExplainError(f"unknown example {name!r}; choose one of "
+                           f"{', '.join(PRESETS)}") from None
