@@ -160,6 +160,114 @@ def results(
                                  console=_console())))
 
 
+@app.command()
+def train(
+    data: Path = typer.Argument(..., help="A CSV file with a header row (any of , ; tab |), an "
+                                          "image folder (root/<class>/<image> or "
+                                          "root/{train,test}/<class>/<image>), or an .npz "
+                                          "with arrays X and y."),
+    target: str = typer.Option(None, "--target", help="CSV: the column to predict."),
+    task: str = typer.Option(None, "--task", help="regression or classification. Default: "
+                                                  "inferred from the target (numbers with "
+                                                  "over 20 values or any fractions: "
+                                                  "regression; text or a few integer codes: "
+                                                  "classification)."),
+    missing: str = typer.Option("drop", "--missing", help="Rows with a missing value: drop "
+                                                          "them, or fill with the training "
+                                                          "mean (mean). Rows without a target "
+                                                          "are always dropped."),
+    drop: str = typer.Option(None, "--drop", help="CSV: columns to leave out, e.g. name,notes."),
+    categorical: str = typer.Option(None, "--categorical", help="CSV: numeric columns to "
+                                                                "one-hot, e.g. origin (codes "
+                                                                "1/2/3). Text columns always "
+                                                                "are."),
+    image_size: int = typer.Option(None, "--image-size", help="Images: resize to N x N "
+                                                              "(default: all images must "
+                                                              "share one size)."),
+    color: bool = typer.Option(False, "--color", help="Images: keep RGB (default grayscale)."),
+    hidden: str = typer.Option("64,64", "--hidden", help="The MLP's hidden widths."),
+    activation: str = typer.Option("relu", "--activation", help="The MLP's activation: relu, "
+                                                                "tanh, sigmoid, leakyrelu, "
+                                                                "gelu, silu, softplus, "
+                                                                "identity."),
+    optimizer: str = typer.Option("adam", "--optimizer", help="adam, sgd, rmsprop, adagrad, "
+                                                              "adadelta or adamw (both "
+                                                              "models)."),
+    lr: float = typer.Option(1e-3, "--lr", help="Learning rate (Adam's 0.001 suits "
+                                                "standardised tabular data; try 0.01 with "
+                                                "sgd)."),
+    epochs: int = typer.Option(100, "--epochs"),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of rows for "
+                                                                   "validation (0: none)."),
+    test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of rows for the "
+                                                                     "test split (0: none; an "
+                                                                     "image folder's test/ "
+                                                                     "wins)."),
+    early_stopping: int = typer.Option(None, "--early-stopping", metavar="PATIENCE",
+                                       help="Stop when the validation loss has not improved "
+                                            "for PATIENCE epochs, keeping the best weights "
+                                            "(default: off)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split, the weights and shuffling."),
+    engine: str = typer.Option("numpy", "--engine", help="numpy or torch."),
+    compare_sklearn: bool = typer.Option(False, "--compare-sklearn",
+                                         help="Add scikit-learn's linear/logistic regression "
+                                              "and MLP, with matching settings, as rows."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Folder that receives the run folder."),
+    name: str = typer.Option(None, "--name", help="Run name (default: the file's name)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+):
+    """Train the course's baseline (linear or softmax regression) and an MLP on your own data,
+    then print and save the comparison (the same run folder and report as `mlplab run`)."""
+    from mlplab.byod import TrainOptions, build_experiment, parse_hidden, parse_names
+    from mlplab.data import DataError
+    from mlplab.experiments import RunInterrupted, run_experiment
+    from mlplab.experiments.config import ExperimentError
+    from mlplab.report.tables import comparison, rich_table
+
+    console = _console()
+    try:
+        opts = TrainOptions(target=target, task=task, missing=missing, drop=parse_names(drop),
+                            categorical=parse_names(categorical), image_size=image_size,
+                            grayscale=not color, hidden=parse_hidden(hidden),
+                            activation=activation, optimizer=optimizer, lr=lr, epochs=epochs,
+                            batch_size=batch_size, val_fraction=val_fraction,
+                            test_fraction=test_fraction, early_stopping=early_stopping,
+                            seed=seed, engine=engine, compare_sklearn=compare_sklearn, name=name)
+        exp = build_experiment(data, opts)
+        for note in exp.notes:
+            console.print(note, soft_wrap=True, markup=False, highlight=False)
+        run_dir = run_experiment(exp, out, progress=not quiet, console=console)
+    except RunInterrupted as e:
+        _show(console, e.run_dir, comparison, rich_table)
+        raise fail(str(e), code=130) from None
+    except (ExperimentError, DataError, ValueError, FileNotFoundError, ImportError) as e:
+        raise fail(str(e)) from None
+    _show(console, run_dir, comparison, rich_table)
+
+
+@app.command()
+def predict(
+    run_dir: Path = typer.Argument(..., help="A folder written by `mlplab train`."),
+    data: Path = typer.Argument(..., help="New rows: a CSV with the training file's columns "
+                                          "(the target may be there: it is scored), an .npz "
+                                          "with X, or a folder of images."),
+    model: str = typer.Option("mlp", "--model", help="Which model of the run."),
+    out: Path = typer.Option(Path("predictions.csv"), "--out", help="CSV file to write."),
+):
+    """Predict new rows with a model of a `mlplab train` run, preprocessed as in training."""
+    from mlplab.byod import describe
+    from mlplab.byod import predict as byod_predict
+    from mlplab.data import DataError
+
+    try:
+        result = byod_predict(run_dir, data, model=model, out=out)
+    except (DataError, ValueError, FileNotFoundError) as e:
+        raise fail(str(e)) from None
+    for line in describe(result):
+        typer.echo(line)
+
+
 plot_app = typer.Typer(help="Figures that explain the building blocks.", no_args_is_help=True)
 app.add_typer(plot_app, name="plot")
 

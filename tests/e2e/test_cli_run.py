@@ -194,3 +194,20 @@ def test_ctrl_c_writes_the_report_of_what_ran_and_exits_non_zero(tmp_path):
     assert "mlp" not in m["models"]   # the run stopped there
     assert (folder / "report.md").is_file() and (folder / "checkpoints" / "softmax.npz").is_file()
     assert "interrupted" in err
+
+
+def test_data_options_reach_only_the_loaders_that_take_them(tmp_path):
+    folder, _, _ = run("nonlinear", tmp_path, "--offline")   # ignored by a generated set
+    res = invoke("run", "nonlinear-zoo", "--data-dir", tmp_path, "--out", tmp_path / "r")
+    assert res.exit_code == 2
+    assert "--data-dir: the xor data set is generated or bundled" in res.output
+
+
+def test_results_writes_the_experiments_page(tmp_path):
+    out = tmp_path / "experiments.md"
+    res = invoke("results", "--out", out, "--runs", tmp_path / "runs", "--only", "iris",
+                 "--only", "fer2013")
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert "## iris" in text and "| mlp |" in text and "seed 0" in text
+    assert "Not run here: FER-2013 is not redistributable" in text

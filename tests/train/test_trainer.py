@@ -120,6 +120,14 @@ class _CtrlC:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
+    @property
+    def lr(self):
+        return self.inner.lr
+
+    @lr.setter
+    def lr(self, value):
+        self.inner.lr = value
+
     def train_step(self, xb, yb):
         self.n += 1
         if self.n == self.at:
@@ -193,3 +201,65 @@ def test_classification_metrics_exact():
     # one binary column: logits split at 0, probabilities at 0.5
     assert M.accuracy(np.array([[-1.0], [0.3]]), np.array([0, 1])) == 1.0
     assert M.accuracy(np.array([[0.2], [0.7]]), np.array([0, 1]), threshold=0.5) == 1.0
+
+
+def test_cosine_schedule_warms_up_then_decays():
+    from mlplab.train.trainer import make_schedule
+
+    f = make_schedule({"kind": "cosine", "warmup": 0.1})
+    assert f(0.05) == pytest.approx(0.5)
+    assert f(0.1) == pytest.approx(1.0)
+    assert f(0.55) == pytest.approx(0.5)
+    assert f(0.999) < 1e-4
+    assert make_schedule(None) is None
+    with pytest.raises(ValueError, match="unknown learning-rate schedule 'step'"):
+        make_schedule("step")
+
+
+def test_schedule_sets_the_engines_lr_per_batch():
+    X, y = spiral()
+    e = engine(lr=0.2)
+    Trainer(e, epochs=2, batch_size=32, progress=False, schedule="cosine").fit((X, y))
+    # last of 20 steps: t = 19/20, multiplier 0.5 (1 + cos(0.95 pi))
+    assert e.lr == pytest.approx(0.2 * 0.5 * (1 + np.cos(0.95 * np.pi)))
+
+
+def test_resume_with_schedule_and_augmentation_is_exact(tmp_path):
+    from mlplab.experiments.preprocess import make_augment
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (96, 36)).astype(np.float32)
+    y = rng.integers(0, 3, 96)
+    aug = make_augment("flip+shift:1", (6, 6))
+
+    def fit(e, **kw):
+        return Trainer(e, epochs=4, batch_size=16, seed=3, progress=False, schedule="cosine",
+                       augment=aug, **kw)
+
+    straight = engine("36-8-relu-3", opt="adam", lr=0.01)
+    fit(straight).fit((X, y))
+    ck = tmp_path / "ck.npz"
+    h = fit(_CtrlC(engine("36-8-relu-3", opt="adam", lr=0.01), at=9), checkpoint=ck).fit((X, y))
+    assert h.status == "interrupted"
+    resumed = engine("36-8-relu-3", opt="adam", lr=0.01)
+    fit(resumed).fit((X, y), resume_from=ck)
+    assert_same_weights(weights(straight), weights(resumed))
+    assert resumed.lr == straight.lr
+
+
+def test_augmentations_move_pixels_not_values():
+    from mlplab.experiments.preprocess import make_augment
+
+    img = np.zeros((1, 5, 5), np.float32)
+    img[0, 2, 0] = 1.0
+    flat = img.reshape(1, -1)
+    flipped = make_augment("flip", (5, 5))(np.repeat(flat, 64, 0), np.random.default_rng(0))
+    seen = {tuple(np.argwhere(f.reshape(5, 5) == 1)[0]) for f in flipped}
+    assert seen == {(2, 0), (2, 4)}
+    shifted = make_augment("shift:1", (5, 5))(np.repeat(flat, 64, 0), np.random.default_rng(0))
+    assert shifted.shape == (64, 25) and shifted.dtype == np.float32
+    assert set(np.unique(shifted.sum(axis=1))) <= {0.0, 1.0}   # moved, or shifted out
+    with pytest.raises(ValueError, match="unknown augmentation 'rotate'"):
+        make_augment("rotate", (5, 5))
+    with pytest.raises(ValueError, match="needs image data"):
+        make_augment("flip", (25,))

@@ -34,7 +34,7 @@ from pathlib import Path
 
 MODEL_KEYS = {"name", "spec", "loss", "optimizer", "lr", "epochs", "batch_size", "preprocess",
               "optimizer_kwargs", "loss_kwargs", "weights", "description", "early_stopping",
-              "schedule"}
+              "schedule", "augment"}
 DATA_KEYS = {"name", "args", "preprocess", "train", "eval", "val_fraction", "stratify", "label"}
 
 
@@ -160,8 +160,17 @@ def with_overrides(exp: Experiment, *, epochs=None, seed=None, engine=None, data
         exp.device = device
     if exp.engine != "torch" and exp.device not in ("auto", "cpu"):
         raise ExperimentError(f"--device {exp.device} needs the torch engine: add --engine torch")
+    from mlplab.data import loader_parameters
+
     for d in exp.data:
+        # command-line data options reach only the loaders that take them (--offline means
+        # nothing to a generated data set)
+        takes = set(loader_parameters(d["name"]))
+        extra = dict(data_args or {})
         if data_dir is not None:
-            d["args"]["path"] = str(data_dir)
-        d["args"].update(data_args or {})
+            if "path" not in takes:
+                raise ExperimentError(f"--data-dir: the {d['name']} data set is generated or "
+                                      "bundled and reads no folder; leave --data-dir out")
+            extra["path"] = str(data_dir)
+        d["args"].update({k: v for k, v in extra.items() if k in takes})
     return exp

@@ -18,7 +18,12 @@ import numpy as np
 
 from mlplab import data as datalib
 from mlplab.experiments.config import Experiment, ExperimentError
-from mlplab.experiments.preprocess import fit_preprocess
+from mlplab.experiments.preprocess import (
+    fit_preprocess,
+    fit_target_preprocess,
+    make_augment,
+    save_preprocess,
+)
 from mlplab.spec import ModelSpec
 from mlplab.train import EarlyStopping, Trainer, build_engine
 from mlplab.train import metrics as M
@@ -64,8 +69,9 @@ def _new_run_dir(out: Path, name: str) -> tuple[Path, Path]:
 
 def _load_data(exp: Experiment) -> list[tuple[dict, object]]:
     loaded = []
-    for d in exp.data:
-        loaded.append((d, datalib.load(d["name"], **d["args"])))
+    for d in exp.data:   # a "dataset" entry is an in-memory Dataset (mlplab train)
+        ds = d["dataset"] if "dataset" in d else datalib.load(d["name"], **d["args"])
+        loaded.append((d, ds))
     return loaded
 
 
@@ -100,16 +106,19 @@ def run_experiment(exp: Experiment, out_dir="runs", *, progress: bool = True,
     partial, final = _new_run_dir(Path(out_dir), exp.name)
     interrupted = False
     try:
-        atomic_write_text(partial / "config.json", json.dumps(exp.to_dict(), indent=1))
+        atomic_write_text(partial / "config.json", json.dumps(exp.to_dict(), indent=1,
+                                                              default=repr))
         results: list[ModelResult] = []
         multi = len(loaded) > 1
+        shown = []   # (data entry, dataset, its splits) for the report's plots
         for d, ds in loaded:
             data_key = d.get("label", d["name"])
             splits = _splits(d, ds, exp.seed)
+            shown.append((d, ds, splits))
             for m in exp.models:
                 key = f"{data_key}/{m['name']}" if multi else m["name"]
-                res = _run_model(exp, m, key, data_key, ds, d, splits, partial, progress,
-                                 console)
+                res = MODEL_KINDS[m.get("kind", "mlplab")](exp, m, key, data_key, ds, d,
+                                                           splits, partial, progress, console)
                 results.append(res)
                 if res.info["status"] == "interrupted":
                     interrupted = True
@@ -118,7 +127,7 @@ def run_experiment(exp: Experiment, out_dir="runs", *, progress: bool = True,
                 break
         from mlplab.report.build import write_report
 
-        write_report(partial, exp, results, loaded)
+        write_report(partial, exp, results, shown)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -131,7 +140,10 @@ def run_experiment(exp: Experiment, out_dir="runs", *, progress: bool = True,
 def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console) -> ModelResult:
     spec = ModelSpec.parse(m["spec"])
     prep = fit_preprocess(m.get("preprocess", d["preprocess"]), splits["train"][0], spec)
-    arrays = {s: (prep(X), y) for s, (X, y) in splits.items()}
+    # a regression target may be scaled for training ("target_preprocess"); metrics, plots
+    # and predict are in its own units
+    target = fit_target_preprocess(d.get("target_preprocess"), splits["train"][1])
+    arrays = {s: (prep(X), target.forward(y) if target else y) for s, (X, y) in splits.items()}
     engine = build_engine(exp.engine, spec=spec, loss=m["loss"],
                           optimizer=m.get("optimizer", "sgd"), lr=m.get("lr", 0.1),
                           seed=exp.seed, optimizer_kwargs=m.get("optimizer_kwargs"),
@@ -149,7 +161,9 @@ def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console)
         trainer = Trainer(engine, epochs=m["epochs"], batch_size=m["batch_size"],
                           seed=exp.seed, progress=progress, console=console, label=key,
                           checkpoint=run_dir / "checkpoints" / f"{safe}.npz",
-                          early_stopping=EarlyStopping(**es) if es else None)
+                          early_stopping=EarlyStopping(**es) if es else None,
+                          schedule=m.get("schedule"),
+                          augment=make_augment(m.get("augment"), ds.X.shape[1:]))
         eval_sets = {s: a for s, a in arrays.items() if s != "train"}
         history = trainer.fit(arrays["train"], eval_sets)
     seconds = time.perf_counter() - t0
@@ -172,15 +186,26 @@ def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console)
         for s, (X, y) in arrays.items():
             out = engine.predict(X)
             yt = engine.prepare_targets(y)
-            info[s] = {"loss": engine.loss(out, yt), **M.compute(task, out, yt, engine.threshold)}
+            loss = engine.loss(out, yt)
+            if target:
+                out, yt = target.inverse(out), engine.prepare_targets(splits[s][1])
+            info[s] = {"loss": loss, **M.compute(task, out, yt, engine.threshold)}
             result.eval_outputs[s] = out
-        result.predict = lambda Z, _p=prep, _e=engine: _e.predict(_p(Z))
+        result.predict = lambda Z, _p=prep, _e=engine, _t=target: (
+            _t.inverse(_e.predict(_p(Z))) if _t else _e.predict(_p(Z)))
         engine.save(run_dir / "weights" / f"{safe}.npz", spec=str(spec))
+        save_preprocess(run_dir / "weights" / f"{safe}.preprocess.json", prep, target)
     (run_dir / "history").mkdir(exist_ok=True)
     if history.records:
         history.to_csv(run_dir / "history" / f"{safe}.csv")
     history.to_json(run_dir / "history" / f"{safe}.json")
     return result
+
+
+# How each kind of model entry is run (``m["kind"]``, default "mlplab"): every runner takes
+# (exp, m, key, data_key, ds, d, splits, run_dir, progress, console) and returns a
+# ModelResult. mlplab.byod.sklearn_rows adds "sklearn" (scikit-learn's models as table rows).
+MODEL_KINDS: dict = {"mlplab": _run_model}
 
 
 def _run_demos(exp: Experiment, out_dir: Path, progress, console) -> Path:

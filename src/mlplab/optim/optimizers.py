@@ -73,6 +73,13 @@ class Optimizer:
     def _update(self, p: Parameter, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
 
+    def _scratch(self, p: Parameter) -> np.ndarray:
+        """A reusable work array shaped like ``p``; not part of the optimizer's state."""
+        buf = self.__dict__.setdefault("_buffers", {}).get(id(p))
+        if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
+            buf = self._buffers[id(p)] = np.empty_like(p.data)
+        return buf
+
     def state_dict(self) -> dict:
         """``{"state": {index: {name: array or number}}, "param_groups": [hyperparameters and
         parameter indices]}``, the layout of torch's optimizer state dicts."""
@@ -253,16 +260,25 @@ class Adam(Optimizer):
         else:
             d = _decayed(grad, p, g["weight_decay"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        # the same arithmetic as torch's, through one scratch array instead of five temporaries
+        tmp = self._scratch(p)
+        np.multiply(d, 1 - b1, out=tmp)
         m *= b1
-        m += (1 - b1) * d
+        m += tmp
+        np.multiply(d, d, out=tmp)
+        tmp *= 1 - b2
         v *= b2
-        v += (1 - b2) * d * d
+        v += tmp
         if g["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
         step_size = g["lr"] / (1 - b1**t)
-        denom = np.sqrt(v) / math.sqrt(1 - b2**t) + g["eps"]
-        p.data -= step_size * m / denom
+        np.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1 - b2**t)
+        tmp += g["eps"]                     # denom = sqrt(v) / sqrt(1 - b2^t) + eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        p.data -= tmp
 
 
 class AdamW(Adam):

@@ -24,7 +24,7 @@ def machine() -> str:
 
 
 def write_report(run_dir: Path, exp, results, loaded) -> dict:
-    """Write metrics.json, plots/*.png, report.md and report.html into ``run_dir``."""
+    """``loaded``: (data entry, Dataset, splits) per data set. Write metrics.json, plots/*.png, report.md and report.html into ``run_dir``."""
     metrics = {"experiment": exp.name, "seed": exp.seed, "engine": exp.engine,
                "machine": machine(), "models": {r.key: r.info for r in results}}
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1, default=float))
@@ -33,14 +33,16 @@ def write_report(run_dir: Path, exp, results, loaded) -> dict:
     for r in results:
         by_data.setdefault(r.data_key, []).append(r)
     multi = len(by_data) > 1
-    for (d, ds), (data_key, rs) in zip(loaded, by_data.items()):
+    for (d, ds, splits), (data_key, rs) in zip(loaded, by_data.items()):
         suffix = f"_{data_key}" if multi else ""
-        images += _data_plots(run_dir / "plots", suffix, data_key, d, ds, rs)
+        images += _data_plots(run_dir / "plots", suffix, data_key, d, ds, splits, rs)
     _render(run_dir, metrics, images, exp.description, exp.notes)
     return metrics
 
 
-def _data_plots(folder: Path, suffix: str, data_key: str, d, ds, rs):
+def _data_plots(folder: Path, suffix: str, data_key: str, d, ds, splits, rs):
+    """The figures one data set's results call for; ``splits`` maps split names to the
+    (X, y) the models were trained and evaluated on."""
     imgs = []
     hist = {r.key.split("/")[-1]: r.history for r in rs if r.history.records}
     if hist:
@@ -49,14 +51,14 @@ def _data_plots(folder: Path, suffix: str, data_key: str, d, ds, rs):
     ok = [r for r in rs if r.predict is not None]
     eval_split = d["eval"][0] if d["eval"] else "train"
     if ds.task == "classification" and not ds.is_image and ds.n_features == 2 and ok:
-        X, y = ds.split(d["train"])
+        X, y = splits["train"]
         imgs.append((plots.decision_regions({r.key.split("/")[-1]: r.predict for r in ok},
                                             np.asarray(X), y,
                                             folder / f"decision_regions{suffix}.png",
                                             {r.key.split("/")[-1]: r.threshold for r in ok}),
                      f"{data_key}: decision regions, training points on top"))
     if ds.task == "regression" and ok:
-        _, y = ds.split(eval_split) if eval_split != "train" else ds.split(d["train"])
+        _, y = splits[eval_split]
         preds = {r.key.split("/")[-1]: r.eval_outputs.get(eval_split) for r in ok}
         if all(p is not None for p in preds.values()):
             imgs.append((plots.predicted_vs_true(preds, y, folder / f"predicted_vs_true"
@@ -66,7 +68,7 @@ def _data_plots(folder: Path, suffix: str, data_key: str, d, ds, rs):
         best = max(ok, key=lambda r: r.info.get(eval_split, {}).get("accuracy", -1))
         out = best.eval_outputs.get(eval_split)
         if out is not None:
-            _, y = ds.split(eval_split) if eval_split != "train" else ds.split(d["train"])
+            _, y = splits[eval_split]
             cm = confusion_matrix(y, predicted_classes(out, best.threshold), ds.n_classes)
             best.info["per_class_accuracy"] = {
                 (ds.class_names or [str(i) for i in range(len(cm))])[i]: float(a)
@@ -77,7 +79,7 @@ def _data_plots(folder: Path, suffix: str, data_key: str, d, ds, rs):
                          f"{data_key}: confusion matrix of the best model ({name}) on "
                          f"{eval_split}"))
     if ds.is_image:
-        X, y = ds.split(d["train"])
+        X, y = splits["train"]
         imgs.append((plots.sample_grid(X, y, ds.class_names, folder / f"samples{suffix}.png"),
                      f"{data_key}: sample training images per class"))
     return imgs

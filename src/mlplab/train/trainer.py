@@ -36,6 +36,28 @@ class EarlyStopping:
             raise ValueError(f"EarlyStopping: patience must be at least 1, got {self.patience}")
 
 
+def make_schedule(spec: str | dict | None):
+    """A learning-rate multiplier of the fraction of training done, t in [0, 1).
+
+    ``"cosine"`` (or ``{"kind": "cosine", "warmup": 0.05}``): linear warm-up over the first
+    ``warmup`` of the steps, then half a cosine from 1 down to 0. ``None`` keeps lr fixed.
+    """
+    if spec is None:
+        return None
+    spec = {"kind": spec} if isinstance(spec, str) else dict(spec)
+    kind, warmup = spec.pop("kind", None), float(spec.pop("warmup", 0.0))
+    if kind != "cosine" or spec or not 0 <= warmup < 1:
+        raise ValueError(f"unknown learning-rate schedule {kind!r} {spec or ''}; use 'cosine' "
+                         "or {kind = 'cosine', warmup = 0.05}")
+
+    def cosine(t: float) -> float:
+        if t < warmup:
+            return (t + 1e-12) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (t - warmup) / (1 - warmup)))
+
+    return cosine
+
+
 def diagnose(kind: str, epoch: int, batch: int, X: np.ndarray, lr: float) -> str:
     """One line saying what went wrong and what to try, e.g. for raw 0..255 pixels."""
     lo, hi = float(np.min(X)), float(np.max(X))
@@ -84,7 +106,7 @@ class Trainer:
                  shuffle: bool = True, drop_last: bool = False,
                  early_stopping: EarlyStopping | None = None, checkpoint: str | Path | None = None,
                  checkpoint_seconds: float = 10.0, progress: bool = True, console=None,
-                 label: str = ""):
+                 label: str = "", schedule: str | dict | None = None, augment=None):
         if epochs < 1:
             raise ValueError(f"Trainer: epochs must be at least 1, got {epochs}")
         if batch_size < 1:
@@ -99,6 +121,10 @@ class Trainer:
         self._last_checkpoint = -math.inf
         self.progress, self.console, self.label = progress, console, label
         self.interrupt = _Interrupt()
+        self.schedule = make_schedule(schedule)
+        # augment(xb, rng) -> xb; its generator is derived from (seed, epoch, batch), so a
+        # resumed run draws the same transformations without saving any state
+        self.augment = augment
 
     # -- evaluation -------------------------------------------------------------------------
     def evaluate(self, X, y) -> dict[str, float]:
@@ -121,6 +147,7 @@ class Trainer:
             raise ValueError(f"EarlyStopping monitors {es.monitor!r}, but the evaluation sets "
                              f"are {sorted(eval_sets) or 'none'}")
         rng = np.random.default_rng(self.seed)
+        base_lr = self.engine.lr   # before a checkpoint's scheduled lr replaces it
         history, start = History(), 0
         best = {"loss": math.inf, "epoch": 0, "state": None, "waited": 0}
         skip = 0  # batches of a half-done epoch already trained before an interrupt
@@ -142,6 +169,11 @@ class Trainer:
                 for b, (xb, yb) in enumerate(batches, 1):
                     if b <= skip:
                         continue
+                    if self.schedule is not None:
+                        done = ((epoch - 1) * n_batches + b - 1) / (self.epochs * n_batches)
+                        self.engine.lr = base_lr * self.schedule(done)
+                    if self.augment is not None:
+                        xb = self.augment(xb, np.random.default_rng((self.seed, epoch, b)))
                     loss, out = self.engine.train_step(xb, yb)
                     if not math.isfinite(loss):
                         history.status = "diverged"
