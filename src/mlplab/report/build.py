@@ -24,7 +24,10 @@ def machine() -> str:
 
 
 def write_report(run_dir: Path, exp, results, loaded) -> dict:
-    """``loaded``: (data entry, Dataset, splits) per data set. Write metrics.json, plots/*.png, report.md and report.html into ``run_dir``."""
+    """Write metrics.json, plots/*.png, report.md and report.html into ``run_dir``.
+
+    ``loaded`` holds (data entry, Dataset, splits) per data set of the experiment.
+    """
     metrics = {"experiment": exp.name, "seed": exp.seed, "engine": exp.engine,
                "machine": machine(), "models": {r.key: r.info for r in results}}
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1, default=float))
