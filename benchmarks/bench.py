@@ -52,18 +52,31 @@ W = {
 # ---------------------------------------------------------------------------- competitors
 
 
-def mlplab_engine(w, seed=0):
-    """The NumPy engine through its public API: forward, loss, backward, step."""
+def _engine_loop(engine_cls, w, seed):
+    """One epoch of ``engine.train_step`` over the shuffled batches: the engine's public API."""
     from mlplab.data.batching import iter_batches
-    from mlplab.train import NumpyEngine
 
     X, y, _, _ = fashion()
-    e = NumpyEngine.from_spec(w["spec"], "cross_entropy", w["opt"], w["lr"], seed=seed)
+    e = engine_cls.from_spec(w["spec"], "cross_entropy", w["opt"], w["lr"], seed=seed)
     rng = np.random.default_rng(seed)
     t = time.perf_counter()
     for xb, yb in iter_batches(X, y, w["batch"], rng):
         e.train_step(xb, yb)
     return time.perf_counter() - t
+
+
+def mlplab_engine(w, seed=0):
+    """The NumPy engine: forward, loss, backward, step."""
+    from mlplab.train import NumpyEngine
+
+    return _engine_loop(NumpyEngine, w, seed)
+
+
+def mlplab_twin(w, seed=0):
+    """The PyTorch twin through the same engine interface."""
+    from mlplab.torch.engine import TorchEngine
+
+    return _engine_loop(TorchEngine, w, seed)
 
 
 def mlplab_trainer(w, seed=0):
@@ -78,20 +91,6 @@ def mlplab_trainer(w, seed=0):
                  console=Console(stderr=True, force_terminal=True))
     t = time.perf_counter()
     tr.fit((X, y), {"test": (Xt, yt)})
-    return time.perf_counter() - t
-
-
-def mlplab_twin(w, seed=0):
-    """The PyTorch twin through the same engine interface."""
-    from mlplab.data.batching import iter_batches
-    from mlplab.torch.engine import TorchEngine
-
-    X, y, _, _ = fashion()
-    e = TorchEngine.from_spec(w["spec"], "cross_entropy", w["opt"], w["lr"], seed=seed)
-    rng = np.random.default_rng(seed)
-    t = time.perf_counter()
-    for xb, yb in iter_batches(X, y, w["batch"], rng):
-        e.train_step(xb, yb)
     return time.perf_counter() - t
 
 
@@ -224,6 +223,29 @@ def peak_rss(workload: str, name: str) -> float:
     return int(out.stdout.split()[-1]) / 1024
 
 
+def run_memory() -> dict:
+    """Peak RSS of `mlplab run fashion-mnist --epochs 1` against the target: 1.5 x the float32
+    training set (60,000 x 784 x 4 bytes) plus the interpreter's baseline (the same command's
+    imports, measured by `mlplab list`)."""
+    import tempfile
+
+    def peak(args):
+        # a fresh parent per measurement: RUSAGE_CHILDREN keeps the largest child ever seen
+        code = ("import resource, subprocess, sys; subprocess.run([sys.executable, '-m', "
+                f"'mlplab.cli', *{list(args)!r}], check=True, capture_output=True); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                             text=True)
+        return int(out.stdout.split()[-1]) / 1024
+
+    base = peak(["list"])
+    with tempfile.TemporaryDirectory() as d:
+        run = peak(["run", "fashion-mnist", "--epochs", "1", "-q", "--out", d])
+    train = 60_000 * 784 * 4 / 2**20
+    return {"baseline_mib": base, "run_mib": run, "float32_train_mib": train,
+            "target_mib": base + 1.5 * train}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -236,7 +258,7 @@ def main(argv=None):
           f"{__import__('os').cpu_count()} cores; numpy {np.__version__}, torch "
           f"{torch.__version__} ({torch.get_num_threads()} threads)")
     results = {}
-    for wl in args.workloads.split(","):
+    for wl in [w for w in args.workloads.split(",") if w in COMPETITORS]:
         comps = dict(COMPETITORS[wl])
         try:
             import mlplab.torch.engine  # noqa: F401
@@ -264,6 +286,12 @@ def main(argv=None):
             print(f"{'GEMM floor':<22}{floor:>9.3f}{floor / ref:>9.2f}x"
                   f"   ({rate / 1e9:.0f} GFLOP/s float32)")
         results[wl] = rows
+    if "mem" in args.workloads.split(",") or args.workloads == "W1,W2,W3":
+        m = run_memory()
+        results["memory"] = m
+        print(f"\nmlplab run fashion-mnist --epochs 1: peak {m['run_mib']:.0f} MiB; target "
+              f"{m['target_mib']:.0f} MiB = baseline {m['baseline_mib']:.0f} + 1.5 x "
+              f"{m['float32_train_mib']:.0f} (float32 training set)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -51,6 +51,10 @@ def summary(
     except SpecError as e:
         raise fail(str(e)) from None
     typer.echo(f"{model_spec}")
+    if model_spec.twin_only:  # conv, maxpool, mixer: counted from the spec, no model built
+        typer.echo(str(model_spec.summary()))
+        typer.echo("(twin-only layers: train this model with --engine torch)")
+        return
     typer.echo(str(nn_summary(model_spec.build(seed=0), model_spec.input_shape)))
 
 
@@ -80,6 +84,8 @@ def run(
     data_dir: Path = typer.Option(None, "--data-dir", help="Where your copy of the data lives "
                                                            "(fer2013, cifar10, course files)."),
     engine: str = typer.Option(None, "--engine", help="numpy (default) or torch."),
+    device: str = typer.Option(None, "--device", help="Torch engine only: auto (CUDA when "
+                                                      "available, the default), cpu or cuda."),
     offline: bool = typer.Option(False, "--offline", help="Never download data."),
     trust_pickle: bool = typer.Option(False, "--trust-pickle",
                                       help="Allow reading pickled course files (runs code)."),
@@ -100,7 +106,7 @@ def run(
         data_args["trust_pickle"] = True
     try:
         exp = with_overrides(load_experiment(name), epochs=epochs, seed=seed, engine=engine,
-                             data_dir=data_dir, data_args=data_args)
+                             data_dir=data_dir, data_args=data_args, device=device)
         run_dir = run_experiment(exp, out, progress=not quiet, console=console)
     except RunInterrupted as e:
         _show(console, e.run_dir, comparison, rich_table)
@@ -129,6 +135,10 @@ def _show(console, run_dir, comparison, rich_table):
         if info.get("message") and info["status"] != "ok" or "above where" in \
                 info.get("message", ""):
             console.print(f"[bold]{key}[/bold] {info['status']}: {info['message']}")
+    if "demos" in metrics:  # a demo experiment (mlplab.modern): each demo's own table
+        from mlplab.modern.report import show
+
+        show(console, metrics)
     console.print(f"report: {run_dir / 'report.html'}")
 
 
@@ -193,9 +203,9 @@ def train(
     optimizer: str = typer.Option("adam", "--optimizer", help="adam, sgd, rmsprop, adagrad, "
                                                               "adadelta or adamw (both "
                                                               "models)."),
-    lr: float = typer.Option(1e-3, "--lr", help="Learning rate (Adam's 0.001 suits "
-                                                "standardised tabular data; try 0.01 with "
-                                                "sgd)."),
+    lr: float = typer.Option(None, "--lr", help="Learning rate. Default by optimizer: 0.001 "
+                                                "for adam, adamw and rmsprop; 0.01 for sgd "
+                                                "and adagrad; 1.0 for adadelta."),
     epochs: int = typer.Option(100, "--epochs"),
     batch_size: int = typer.Option(32, "--batch-size"),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of rows for "

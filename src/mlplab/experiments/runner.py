@@ -100,6 +100,10 @@ def run_experiment(exp: Experiment, out_dir="runs", *, progress: bool = True,
     """Run every model of ``exp`` on every data set; returns the finished run folder."""
     if exp.demos:
         return _run_demos(exp, Path(out_dir), progress, console)
+    for m in exp.models:   # fail on a spec this engine cannot build before loading data
+        if ModelSpec.parse(m["spec"]).twin_only and exp.engine != "torch":
+            raise ExperimentError(f"{exp.source}: model {m['name']!r} has layers that run only "
+                                  "on the torch engine: use --engine torch")
     loaded = _load_data(exp)   # fail on missing data before anything is written
     for m in exp.models:
         ModelSpec.parse(m["spec"])

@@ -57,7 +57,7 @@ def rich_table(header, rows, title: str = ""):
 
     t = Table(title=title or None)
     for i, h in enumerate(header):
-        t.add_column(h, justify="left" if i == 0 else "right")
+        t.add_column(h, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for r in rows:
         style = "red" if r[2] == "diverged" else ("yellow" if r[2] == "interrupted" else None)
         t.add_row(*r, style=style)

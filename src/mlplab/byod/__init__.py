@@ -1,0 +1,22 @@
+"""Bring your own data: ``mlplab train`` turns a CSV, an image folder or an .npz into the
+course's linear-vs-MLP comparison, and ``mlplab predict`` applies a trained model to new rows.
+
+>>> from mlplab import byod
+>>> exp = byod.build_experiment("wine.csv", byod.TrainOptions(target="class"))  # doctest: +SKIP
+>>> run_dir = run_experiment(exp, "runs")                                       # doctest: +SKIP
+>>> byod.predict(run_dir, "new.csv", model="mlp", out="predictions.csv")       # doctest: +SKIP
+
+Reading: mlplab.byod.sources (SOURCES) and mlplab.byod.table (CSV rules); the experiment:
+mlplab.byod.build; scikit-learn rows: mlplab.byod.sklearn_rows; prediction:
+mlplab.byod.predict.
+"""
+
+from mlplab.byod import sklearn_rows as _sklearn_rows  # noqa: F401  (registers the "sklearn" kind)
+from mlplab.byod.build import build_experiment, experiment_for
+from mlplab.byod.options import TrainOptions, parse_hidden, parse_names
+from mlplab.byod.predict import Predictions, describe, load_model, predict
+from mlplab.byod.sources import SOURCES, Prepared, prepare
+
+__all__ = ["SOURCES", "Predictions", "Prepared", "TrainOptions", "build_experiment",
+           "describe", "experiment_for", "load_model", "parse_hidden", "parse_names",
+           "predict", "prepare"]

@@ -1,0 +1,114 @@
+"""The options of ``mlplab train``, their defaults, and their validation (one line each).
+
+The defaults are chosen to work out of the box on small tabular data: Adam with lr 1e-3,
+100 epochs of batches of 32, 60/20/20 train/validation/test, no early stopping. Without
+``--lr`` each optimizer gets the rate that suits it on standardised inputs (``LR_DEFAULTS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlplab.data.dataset import DataError
+
+MISSING_POLICIES = {
+    "drop": "rows with a missing value are dropped",
+    "mean": "missing values are filled with the training split's mean of their column",
+}
+# The learning rate each optimizer gets when --lr is not given.
+LR_DEFAULTS = {"adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2, "adagrad": 1e-2,
+               "adadelta": 1.0}
+# Activations a hidden layer can use (Step has no gradient; Softmax is an output).
+HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leakyrelu", "gelu", "silu", "softplus",
+                      "identity")
+
+
+@dataclass
+class TrainOptions:
+    """Everything ``mlplab train`` takes besides the data path. ``hidden`` holds the MLP's
+    hidden widths; ``early_stopping`` a patience in epochs (None: off)."""
+
+    target: str | None = None
+    task: str | None = None
+    missing: str = "drop"
+    drop: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    image_size: int | None = None
+    grayscale: bool = True
+    hidden: tuple[int, ...] = (64, 64)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr: float | None = None            # None: LR_DEFAULTS[optimizer]
+    epochs: int = 100
+    batch_size: int = 32
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    early_stopping: int | None = None
+    seed: int = 0
+    engine: str = "numpy"
+    compare_sklearn: bool = False
+    name: str | None = None
+
+    def validate(self) -> TrainOptions:
+        """Raise DataError naming the first bad option; return self."""
+        from mlplab.optim.optimizers import OPTIMIZERS
+        from mlplab.train.engine import ENGINES
+
+        if self.task is not None and self.task not in ("regression", "classification"):
+            raise DataError(f"--task {self.task!r}: choose regression or classification")
+        _choice("--missing", self.missing, MISSING_POLICIES)
+        _choice("--activation", self.activation, HIDDEN_ACTIVATIONS)
+        _choice("--optimizer", self.optimizer, OPTIMIZERS)
+        if self.lr is None:
+            self.lr = LR_DEFAULTS.get(self.optimizer, 1e-3)
+        _choice("--engine", self.engine, ENGINES)
+        if not self.hidden or any(w < 1 for w in self.hidden):
+            raise DataError(f"--hidden {','.join(map(str, self.hidden))!r}: need one or more "
+                            "positive widths, e.g. 64,64")
+        if not self.lr > 0:
+            raise DataError(f"--lr {self.lr}: the learning rate must be positive, e.g. 0.001")
+        for opt, v in (("--epochs", self.epochs), ("--batch-size", self.batch_size)):
+            if v < 1:
+                raise DataError(f"{opt} {v}: must be at least 1")
+        for opt, v in (("--val-fraction", self.val_fraction),
+                       ("--test-fraction", self.test_fraction)):
+            if not 0 <= v < 1:
+                raise DataError(f"{opt} {v}: must be at least 0 and below 1 (0 turns the "
+                                "split off)")
+        if self.val_fraction + self.test_fraction >= 1:
+            raise DataError(f"--val-fraction {self.val_fraction} and --test-fraction "
+                            f"{self.test_fraction} leave no rows to train on; keep their sum "
+                            "below 1")
+        if self.early_stopping is not None:
+            if self.early_stopping < 1:
+                raise DataError(f"--early-stopping {self.early_stopping}: the patience must be "
+                                "at least 1 epoch")
+            if self.val_fraction == 0:
+                raise DataError("--early-stopping watches the validation loss: give a "
+                                "--val-fraction above 0")
+        if self.image_size is not None and self.image_size < 1:
+            raise DataError(f"--image-size {self.image_size}: must be a positive number of "
+                            "pixels")
+        return self
+
+
+def _choice(option: str, value: str, valid) -> None:
+    if value not in valid:
+        raise DataError(f"{option} {value!r}: choose one of {', '.join(valid)}")
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``"64,64"`` -> (64, 64); a bad list raises DataError naming --hidden."""
+    try:
+        widths = tuple(int(t) for t in text.replace(" ", "").split(","))
+    except ValueError:
+        raise DataError(f"--hidden {text!r}: need comma-separated positive widths, "
+                        "e.g. 64,64") from None
+    if any(w < 1 for w in widths):
+        raise DataError(f"--hidden {text!r}: need comma-separated positive widths, e.g. 64,64")
+    return widths
+
+
+def parse_names(text: str | None) -> tuple[str, ...]:
+    """``"id, notes"`` -> ("id", "notes"); None -> ()."""
+    return tuple(t.strip() for t in (text or "").split(",") if t.strip())

@@ -1,0 +1,241 @@
+"""TorchEngine: the PyTorch twin behind the engine interface the Trainer drives.
+
+Same methods as :class:`mlplab.train.engine.NumpyEngine`, NumPy arrays at the edges
+(``train_step``, ``predict``, ``loss``, ``state_dict``, ``optimizer_state_dict`` take and give
+NumPy arrays and plain numbers), so ``--engine torch`` runs every experiment through the same
+Trainer, checkpoints and reports. Loss and optimizer names map to torch's classes below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from mlplab import nn
+from mlplab.spec import ModelSpec
+from mlplab.torch import require_torch
+from mlplab.torch.builder import build, load_state, to_torch_dtype
+from mlplab.train.engine import prepare_targets, task_of
+
+torch = require_torch()
+
+LOSSES = {
+    "mse": torch.nn.MSELoss, "bce": torch.nn.BCELoss, "bce_logits": torch.nn.BCEWithLogitsLoss,
+    "cross_entropy": torch.nn.CrossEntropyLoss,
+}
+OPTIMIZERS = {
+    "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "adadelta": torch.optim.Adadelta,
+    "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
+}
+
+
+def _cuda(name: str):
+    if not torch.cuda.is_available():
+        raise ValueError(f"Invalid device: {name!r}: CUDA is not available here (torch "
+                         f"{torch.__version__}); use --device cpu or --device auto")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"Invalid device: {name!r}; write cuda or cuda:N") from None
+    if dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"Invalid device: {name!r}; this machine has "
+                         f"{torch.cuda.device_count()} CUDA device(s)")
+    return dev
+
+
+DEVICES: dict[str, Callable] = {
+    "auto": lambda name: torch.device("cuda" if torch.cuda.is_available() else "cpu"),
+    "cpu": lambda name: torch.device("cpu"),
+    "cuda": _cuda,
+}
+
+
+def resolve_device(device=None):
+    """A ``torch.device`` from "auto" (CUDA when available, else the CPU; also None), "cpu",
+    "cuda" or "cuda:N", or a ``torch.device``."""
+    if isinstance(device, torch.device):
+        return device
+    name = "auto" if device is None else str(device).strip().lower()
+    kind = name.split(":")[0]
+    if kind not in DEVICES:
+        raise ValueError(f"Invalid device: {device!r}; choose one of {', '.join(DEVICES)}")
+    return DEVICES[kind](name)
+
+
+def get_loss(name: str, **kwargs):
+    """A torch loss module by mlplab's loss name (``LOSSES``' keys)."""
+    try:
+        return LOSSES[name](**kwargs)
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+
+
+def get_optimizer(name: str, params, **hyper):
+    """A ``torch.optim`` optimizer by mlplab's optimizer name (``OPTIMIZERS``' keys)."""
+    try:
+        cls = OPTIMIZERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of "
+                         f"{', '.join(OPTIMIZERS)}") from None
+    return cls(params, **hyper)
+
+
+def _plain(v):
+    """A tensor of optimizer state as a NumPy array (a 0-d one as a Python number)."""
+    if isinstance(v, torch.Tensor):
+        v = v.detach().cpu()
+        return v.item() if v.ndim == 0 else v.numpy().copy()
+    return v
+
+
+class TorchEngine:
+    """A ``torch.nn.Module``, a torch loss and a ``torch.optim`` optimizer on one device.
+
+    Inputs arrive as NumPy arrays (N, ...) and are moved to ``device`` in ``dtype``; when the
+    model was built from a spec, inputs whose trailing shape differs from the spec's input but
+    holds as many values are reshaped to it ((N, 28, 28) images for a 1x28x28 spec).
+    """
+
+    name = "torch"
+
+    def __init__(self, model, loss_name: str, optimizer, *, loss_kwargs=None,
+                 dtype=np.float32, device=None, input_shape: tuple | None = None):
+        self.model, self.loss_name, self.optimizer = model, loss_name, optimizer
+        self.task = task_of(loss_name)
+        self.loss_fn = get_loss(loss_name, **(loss_kwargs or {}))
+        self.dtype = np.dtype(dtype)
+        self.tdtype = to_torch_dtype(dtype)
+        first = next(model.parameters(), None)
+        self.device = (resolve_device(device) if device is not None
+                       else first.device if first is not None else torch.device("cpu"))
+        self.model.to(self.device)
+        self.input_shape = tuple(input_shape) if input_shape is not None else None
+        self.predict_batch = 8192   # rows per forward pass in predict (from_spec may lower it)
+        # a single binary output is a probability after BCELoss's sigmoid, else a logit
+        self.threshold = 0.5 if loss_name == "bce" else 0.0
+
+    @classmethod
+    def from_spec(cls, spec, loss: str, optimizer: str, lr: float, seed: int | None = 0,
+                  optimizer_kwargs=None, loss_kwargs=None, dtype=np.float32, device="auto",
+                  **_):
+        """Build ``spec`` on ``device`` ("auto", "cpu", "cuda") starting from the NumPy
+        engine's initial weights for ``seed`` (see :func:`mlplab.torch.build`)."""
+        spec = ModelSpec.parse(spec)
+        dev = resolve_device(device)
+        model = build(spec, seed, dtype=dtype, device=dev)
+        opt = get_optimizer(optimizer, model.parameters(), lr=lr, **(optimizer_kwargs or {}))
+        engine = cls(model, loss, opt, loss_kwargs=loss_kwargs, dtype=dtype, device=dev,
+                     input_shape=spec.input_shape)
+        # keep predict's activations near 2^24 values (64 MB in float32): a conv layer's output
+        # is thousands of values per image
+        widest = max([spec.in_features] + [int(np.prod(s)) for _, s, _ in spec.layer_table()])
+        engine.predict_batch = int(np.clip(2**24 // widest, 1, 8192))
+        return engine
+
+    # -- arrays in and out ------------------------------------------------------------------
+    def _inputs(self, X) -> torch.Tensor:
+        X = np.asarray(X)
+        if not X.flags.writeable:  # torch.from_numpy warns on read-only arrays
+            X = X.copy()
+        x = torch.from_numpy(np.ascontiguousarray(X))
+        want = self.input_shape
+        if want is not None and tuple(x.shape[1:]) != want:
+            if int(np.prod(x.shape[1:])) != int(np.prod(want)):
+                raise ValueError(f"TorchEngine: inputs of shape {tuple(X.shape)} do not fit the "
+                                 f"model's input {want}")
+            x = x.reshape(len(x), *want)
+        return x.to(self.device, self.tdtype)
+
+    def _targets(self, y) -> torch.Tensor:
+        t = torch.from_numpy(np.ascontiguousarray(y))
+        if self.loss_name != "cross_entropy":
+            t = t.to(self.tdtype)
+        return t.to(self.device)
+
+    def _check(self, out, y) -> None:
+        if self.loss_name != "cross_entropy" and out.shape != y.shape:
+            raise ValueError(f"{type(self.loss_fn).__name__}: prediction shape "
+                             f"{tuple(out.shape)} and target shape {tuple(y.shape)} differ; "
+                             f"reshape the target to {tuple(out.shape)}")
+
+    def prepare_targets(self, y):
+        return prepare_targets(self.loss_name, y, self.dtype)
+
+    # -- the engine interface ---------------------------------------------------------------
+    def train_step(self, xb, yb):
+        """Forward, loss, backward, update on one batch -> (loss, outputs as NumPy)."""
+        self.model.train()
+        x, y = self._inputs(xb), self._targets(yb)
+        out = self.model(x)
+        self._check(out, y)
+        loss = self.loss_fn(out, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach()), out.detach().cpu().numpy()
+
+    def predict(self, X, batch_size: int | None = None):
+        """Outputs (n, k) of the model in eval mode, as NumPy, ``batch_size`` rows at a time
+        (default ``predict_batch``)."""
+        batch_size = batch_size or self.predict_batch
+        self.model.eval()
+        outs = []
+        with torch.inference_mode():
+            for i in range(0, len(X), batch_size):
+                outs.append(self.model(self._inputs(X[i:i + batch_size])).cpu().numpy())
+        return np.concatenate(outs) if len(outs) != 1 else outs[0].copy()
+
+    def loss(self, outputs, y) -> float:
+        """The loss of given outputs (n, k) against prepared targets, as a float."""
+        out = torch.from_numpy(np.ascontiguousarray(outputs))
+        t = torch.from_numpy(np.ascontiguousarray(y))
+        if self.loss_name != "cross_entropy":
+            t = t.to(out.dtype)
+        self._check(out, t)
+        with torch.no_grad():
+            return float(self.loss_fn(out, t))
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter as NumPy arrays, keyed "0.weight", "0.bias", ..."""
+        return {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
+
+    def load_state_dict(self, state) -> None:
+        load_state(self.model, state)
+
+    def optimizer_state_dict(self) -> dict:
+        """torch's optimizer state dict with tensors as NumPy arrays and 0-d tensors (the
+        step counts) as numbers: what the Trainer's checkpoints store."""
+        sd = self.optimizer.state_dict()
+        state = {int(i): {k: _plain(v) for k, v in s.items()} for i, s in sd["state"].items()}
+        groups = [{k: _plain(v) for k, v in g.items()} for g in sd["param_groups"]]
+        return {"state": state, "param_groups": groups}
+
+    def load_optimizer_state_dict(self, state) -> None:
+        def tensor(name, v):
+            if isinstance(v, np.ndarray):
+                return torch.from_numpy(np.array(v))
+            if name == "step":
+                return torch.tensor(float(v), dtype=torch.float32)
+            return v
+
+        st = {int(i): {k: tensor(k, v) for k, v in s.items()} for i, s in state["state"].items()}
+        self.optimizer.load_state_dict({"state": st,
+                                        "param_groups": [dict(g) for g in state["param_groups"]]})
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float):
+        for g in self.optimizer.param_groups:
+            g["lr"] = value
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    def save(self, path, **metadata):
+        """Weights to ``.npz`` in :func:`mlplab.nn.save`'s format (state_dict keys, no
+        pickle), so ``mlplab.nn.load`` and the NumPy engine read them."""
+        return nn.save(self, path, **metadata)
