@@ -211,3 +211,13 @@ def test_results_writes_the_experiments_page(tmp_path):
     text = out.read_text()
     assert "## iris" in text and "| mlp |" in text and "seed 0" in text
     assert "Not run here: FER-2013 is not redistributable" in text
+
+
+def test_fashion_mnist_best_on_files_in_the_real_format(tmp_path, mnist_files):
+    mnist_files.write(tmp_path / "fm", n_train=300, n_test=50)
+    folder, m, _ = run("fashion-mnist-best", tmp_path, "--data-dir", tmp_path / "fm")
+    check_folder(folder, m, "fashion-mnist-best", ["mlp-512-512"], ["train", "val", "test"])
+    info = m["models"]["mlp-512-512"]
+    assert info["best"]["split"] == "val"          # chosen on validation, test only reported
+    hist = json.loads((folder / "history" / "mlp-512-512.json").read_text())["records"]
+    assert {"val_accuracy", "test_accuracy"} <= set(hist[0])
