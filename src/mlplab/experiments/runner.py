@@ -147,7 +147,8 @@ def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console)
     # a regression target may be scaled for training ("target_preprocess"); metrics, plots
     # and predict are in its own units
     target = fit_target_preprocess(d.get("target_preprocess"), splits["train"][1])
-    arrays = {s: (prep(X), target.forward(y) if target else y) for s, (X, y) in splits.items()}
+    # inputs stay as loaded (uint8 images stay uint8): prep runs per batch and per chunk
+    arrays = {s: (X, target.forward(y) if target else y) for s, (X, y) in splits.items()}
     engine = build_engine(exp.engine, spec=spec, loss=m["loss"],
                           optimizer=m.get("optimizer", "sgd"), lr=m.get("lr", 0.1),
                           seed=exp.seed, optimizer_kwargs=m.get("optimizer_kwargs"),
@@ -167,7 +168,8 @@ def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console)
                           checkpoint=run_dir / "checkpoints" / f"{safe}.npz",
                           early_stopping=EarlyStopping(**es) if es else None,
                           schedule=m.get("schedule"),
-                          augment=make_augment(m.get("augment"), ds.X.shape[1:]))
+                          augment=make_augment(m.get("augment"), ds.X.shape[1:]),
+                          transform=prep)
         eval_sets = {s: a for s, a in arrays.items() if s != "train"}
         history = trainer.fit(arrays["train"], eval_sets)
     seconds = time.perf_counter() - t0
@@ -188,7 +190,7 @@ def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console)
     if history.status != "diverged":
         task = engine.task
         for s, (X, y) in arrays.items():
-            out = engine.predict(X)
+            out = engine.predict(X, transform=prep)
             yt = engine.prepare_targets(y)
             loss = engine.loss(out, yt)
             if target:
@@ -196,7 +198,7 @@ def _run_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console)
             info[s] = {"loss": loss, **M.compute(task, out, yt, engine.threshold)}
             result.eval_outputs[s] = out
         result.predict = lambda Z, _p=prep, _e=engine, _t=target: (
-            _t.inverse(_e.predict(_p(Z))) if _t else _e.predict(_p(Z)))
+            _t.inverse(_e.predict(Z, transform=_p)) if _t else _e.predict(Z, transform=_p))
         engine.save(run_dir / "weights" / f"{safe}.npz", spec=str(spec))
         save_preprocess(run_dir / "weights" / f"{safe}.preprocess.json", prep, target)
     (run_dir / "history").mkdir(exist_ok=True)

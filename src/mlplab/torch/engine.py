@@ -175,15 +175,18 @@ class TorchEngine:
         self.optimizer.step()
         return float(loss.detach()), out.detach().cpu().numpy()
 
-    def predict(self, X, batch_size: int | None = None):
+    def predict(self, X, batch_size: int | None = None, transform=None):
         """Outputs (n, k) of the model in eval mode, as NumPy, ``batch_size`` rows at a time
-        (default ``predict_batch``)."""
+        (default ``predict_batch``), each chunk passed through ``transform`` first when given
+        (the model's preprocessing)."""
         batch_size = batch_size or self.predict_batch
         self.model.eval()
         outs = []
         with torch.inference_mode():
             for i in range(0, len(X), batch_size):
-                outs.append(self.model(self._inputs(X[i:i + batch_size])).cpu().numpy())
+                chunk = X[i:i + batch_size]
+                chunk = transform(chunk) if transform else chunk
+                outs.append(self.model(self._inputs(chunk)).cpu().numpy())
         return np.concatenate(outs) if len(outs) != 1 else outs[0].copy()
 
     def loss(self, outputs, y) -> float:

@@ -5,7 +5,7 @@ one Trainer serves the NumPy engine and the PyTorch twin alike:
 
     prepare_targets(y)      targets as the loss wants them, once per data set
     train_step(xb, yb)      forward, loss, backward, update -> (loss, outputs)
-    predict(X)              outputs in eval mode (logits or predictions), (n, k)
+    predict(X, transform=None)  outputs in eval mode (logits or predictions), (n, k)
     loss(outputs, y)        the loss of given outputs, as a float
     state_dict() / load_state_dict(), optimizer_state_dict() / load_optimizer_state_dict()
     lr                      the learning rate (settable), for diagnoses and schedules
@@ -81,9 +81,18 @@ class NumpyEngine:
         self.optimizer.step()
         return float(loss), out
 
-    def predict(self, X, batch_size: int = 8192):
+    def predict(self, X, batch_size: int = 8192, transform=None):
+        """Outputs (n, k) for every row of X in eval mode, ``batch_size`` rows at a time,
+        each chunk passed through ``transform`` first (the model's preprocessing) when given.
+
+        A chunk is always a fresh array: layers keep their last input for ``backward``, and a
+        view would keep the caller's whole array alive for as long as the model lives.
+        """
         self.model.eval()
-        outs = [self.model.forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+        outs = []
+        for i in range(0, len(X), batch_size):
+            chunk = X[i:i + batch_size]
+            outs.append(self.model.forward(transform(chunk) if transform else np.array(chunk)))
         return np.concatenate(outs) if len(outs) != 1 else outs[0].copy()
 
     def loss(self, outputs, y) -> float:

@@ -97,7 +97,8 @@ class _Interrupt:
 class Trainer:
     """Fits one engine on (X, y), evaluating named splits after every epoch.
 
-    X : (n_samples, ...) float array, already preprocessed; y : (n_samples,) targets.
+    X : (n_samples, ...) float array, already preprocessed, or raw (uint8 images, say) with a
+    ``transform`` that preprocesses each batch; y : (n_samples,) targets.
     Shuffling uses ``np.random.default_rng(seed)``: the same seed gives the same batches, and
     with the NumPy engine bit-identical results.
     """
@@ -106,7 +107,8 @@ class Trainer:
                  shuffle: bool = True, drop_last: bool = False,
                  early_stopping: EarlyStopping | None = None, checkpoint: str | Path | None = None,
                  checkpoint_seconds: float = 10.0, progress: bool = True, console=None,
-                 label: str = "", schedule: str | dict | None = None, augment=None):
+                 label: str = "", schedule: str | dict | None = None, augment=None,
+                 transform=None):
         if epochs < 1:
             raise ValueError(f"Trainer: epochs must be at least 1, got {epochs}")
         if batch_size < 1:
@@ -125,11 +127,19 @@ class Trainer:
         # augment(xb, rng) -> xb; its generator is derived from (seed, epoch, batch), so a
         # resumed run draws the same transformations without saving any state
         self.augment = augment
+        # transform(xb) -> float array: the model's preprocessing, applied to each batch as it
+        # is drawn, so uint8 images never exist as one float32 copy of the whole set
+        self.transform = transform
+
+    def _sample(self, X, n: int = 4096):
+        """Inputs as the model sees them (a sample of rows), for the diagnoses' ranges."""
+        rows = X[np.linspace(0, len(X) - 1, min(n, len(X))).astype(int)]
+        return self.transform(rows) if self.transform is not None else rows
 
     # -- evaluation -------------------------------------------------------------------------
     def evaluate(self, X, y) -> dict[str, float]:
         """Loss and the task's metrics of the current weights on (X, y), in eval mode."""
-        out = self.engine.predict(X)
+        out = self.engine.predict(X, transform=self.transform)
         yt = self.engine.prepare_targets(y)
         scores = M.compute(self.engine.task, out, yt, self.engine.threshold)
         return {"loss": self.engine.loss(out, yt), **scores}
@@ -172,13 +182,16 @@ class Trainer:
                     if self.schedule is not None:
                         done = ((epoch - 1) * n_batches + b - 1) / (self.epochs * n_batches)
                         self.engine.lr = base_lr * self.schedule(done)
+                    if self.transform is not None:
+                        xb = self.transform(xb)
                     if self.augment is not None:
                         xb = self.augment(xb, np.random.default_rng((self.seed, epoch, b)))
                     loss, out = self.engine.train_step(xb, yb)
                     if not math.isfinite(loss):
                         history.status = "diverged"
                         kind = "loss became nan" if math.isnan(loss) else "loss became inf"
-                        history.message = diagnose(kind, epoch, b, X, self.engine.lr)
+                        history.message = diagnose(kind, epoch, b, self._sample(X),
+                                                   self.engine.lr)
                         return history
                     if first_loss is None:
                         first_loss = loss
@@ -236,7 +249,7 @@ class Trainer:
         if history.status == "ok" and first_loss is not None and last > first_loss:
             history.message = diagnose(
                 f"training loss ended above where it started ({first_loss:.4g} -> {last:.4g})",
-                history.epochs, 0, X, self.engine.lr)
+                history.epochs, 0, self._sample(X), self.engine.lr)
         return history
 
     # -- checkpoints ------------------------------------------------------------------------
