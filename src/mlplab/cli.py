@@ -117,12 +117,12 @@ def run(
 
 
 def _console():
-    """A rich console; 120 columns when the output is not a terminal (pipes, CI logs)."""
+    """A rich console; 150 columns when the output is not a terminal (pipes, CI logs)."""
     import sys
 
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 120)
+    return Console(width=None if sys.stdout.isatty() else 150)
 
 
 def _show(console, run_dir, comparison, rich_table):

@@ -57,14 +57,15 @@ def test_auto_mpg_on_the_torch_engine_matches_the_numpy_engine(tmp_path):
 def write_cifar(folder, n_train=64, n_test=32, seed=0):
     """data_batch_1..5.bin (n_train records each) and test_batch.bin: 1 label byte + 3072
     pixel bytes per record, the real binary format."""
+    from mlplab.data.cifar import write_cifar_bin
+
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True)
     for name, n in [*((f"data_batch_{i}.bin", n_train) for i in range(1, 6)),
                     ("test_batch.bin", n_test)]:
         labels = (np.arange(n) % 10).astype(np.uint8)
         pixels = rng.integers(0, 128, (n, 3072), dtype=np.uint8) + 12 * labels[:, None]
-        (folder / name).write_bytes(np.column_stack([labels, pixels]).astype(np.uint8)
-                                    .tobytes())
+        write_cifar_bin(folder / name, pixels, labels)
 
 
 def test_cifar10_end_to_end_on_tiny_binary_files(tmp_path):

@@ -50,6 +50,16 @@ def parse_cifar_bin(data: bytes, source: str = "<bytes>") -> tuple[np.ndarray, n
     return rec[:, 1:].reshape(-1, 3, 32, 32).copy(), labels
 
 
+def write_cifar_bin(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray) -> Path:
+    """Write one batch file of the binary version: per record 1 label byte, then the 3072
+    pixel bytes channel-major (R plane, G plane, B plane). images : uint8 (n, 3, 32, 32)."""
+    images = np.asarray(images, dtype=np.uint8).reshape(len(labels), 3072)
+    records = np.column_stack([np.asarray(labels, dtype=np.uint8), images])
+    path = Path(path)
+    path.write_bytes(records.tobytes())
+    return path
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
