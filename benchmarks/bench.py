@@ -212,11 +212,15 @@ def gemm_floor(w) -> tuple[float, float]:
 
 
 def peak_rss(workload: str, name: str) -> float:
-    """MiB of peak resident memory of one competitor run alone in a fresh interpreter."""
-    code = (f"import sys, resource; sys.path.insert(0, 'benchmarks'); import bench; "
+    """MiB of peak resident memory of one competitor run alone in a fresh interpreter.
+
+    Read from the child's own VmHWM: ru_maxrss would carry over this (large) process's peak
+    through fork and exec.
+    """
+    code = (f"import sys, re; sys.path.insert(0, 'benchmarks'); import bench; "
             f"bench.fashion() if {workload!r} != 'W3' else None; "
             f"bench.COMPETITORS[{workload!r}][{name!r}](bench.W.get({workload!r})); "
-            f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if out.returncode != 0:
         return float("nan")
@@ -230,13 +234,10 @@ def run_memory() -> dict:
     import tempfile
 
     def peak(args):
-        # a fresh parent per measurement: RUSAGE_CHILDREN keeps the largest child ever seen
-        code = ("import resource, subprocess, sys; subprocess.run([sys.executable, '-m', "
-                f"'mlplab.cli', *{list(args)!r}], check=True, capture_output=True); "
-                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                             text=True)
-        return int(out.stdout.split()[-1]) / 1024
+        # GNU time reports the command's own peak (a fresh exec from a small parent)
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "mlplab.cli",
+                              *args], check=True, capture_output=True, text=True)
+        return int(out.stderr.split()[-1]) / 1024
 
     base = peak(["list"])
     with tempfile.TemporaryDirectory() as d:

@@ -64,7 +64,7 @@ def write_results(out: Path, runs_dir: Path, seed: int = 0, names=None, progress
                 continue
             data_dir = STAND_INS[name](runs_dir / f"{name}-stand-in")
             parts += [f"**Not {NEEDS_USER_DATA[name]}.** The table below is a run on a tiny "
-                      f"stand-in written in the real file format ({data_dir}: "
+                      f"stand-in that `mlplab results` writes in the real file format ({data_dir}: "
                       f"{STAND_IN_TEXT[name]}). It shows that the pipeline runs end to end, "
                       "nothing about the real data.", ""]
         t0 = time.perf_counter()
@@ -76,7 +76,8 @@ def write_results(out: Path, runs_dir: Path, seed: int = 0, names=None, progress
             continue
         seconds = time.perf_counter() - t0
         metrics = json.loads((run_dir / "metrics.json").read_text())
-        parts += [f"`mlplab run {name} --seed {seed}`: {seconds:.1f} s in all.", "",
+        flag = f" --data-dir {data_dir}" if data_dir else ""
+        parts += [f"`mlplab run {name} --seed {seed}{flag}`: {seconds:.1f} s in all.", "",
                   markdown(*comparison(metrics)), ""]
         for key, info in metrics["models"].items():
             if info.get("message"):
