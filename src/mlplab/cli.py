@@ -94,9 +94,8 @@ def run(
     """Run an experiment: train every model, then print and save the comparison."""
 
     from mlplab.data import DataError
-    from mlplab.experiments import RunInterrupted, load_experiment, run_experiment
+    from mlplab.experiments import load_experiment
     from mlplab.experiments.config import ExperimentError, with_overrides
-    from mlplab.report.tables import comparison, rich_table
 
     console = _console()
     data_args = {}
@@ -107,6 +106,20 @@ def run(
     try:
         exp = with_overrides(load_experiment(name), epochs=epochs, seed=seed, engine=engine,
                              data_dir=data_dir, data_args=data_args, device=device)
+    except (ExperimentError, DataError, ValueError, FileNotFoundError, ImportError) as e:
+        raise fail(str(e)) from None
+    _run_and_show(exp, out, quiet, console)
+
+
+def _run_and_show(exp, out, quiet, console):
+    """Run ``exp`` and print its table; the project's errors become one line and exit 2,
+    Ctrl-C prints what ran and exits 130."""
+    from mlplab.data import DataError
+    from mlplab.experiments import RunInterrupted, run_experiment
+    from mlplab.experiments.config import ExperimentError
+    from mlplab.report.tables import comparison, rich_table
+
+    try:
         run_dir = run_experiment(exp, out, progress=not quiet, console=console)
     except RunInterrupted as e:
         _show(console, e.run_dir, comparison, rich_table)
@@ -231,9 +244,7 @@ def train(
     then print and save the comparison (the same run folder and report as `mlplab run`)."""
     from mlplab.byod import TrainOptions, build_experiment, parse_hidden, parse_names
     from mlplab.data import DataError
-    from mlplab.experiments import RunInterrupted, run_experiment
     from mlplab.experiments.config import ExperimentError
-    from mlplab.report.tables import comparison, rich_table
 
     console = _console()
     try:
@@ -247,13 +258,9 @@ def train(
         exp = build_experiment(data, opts)
         for note in exp.notes:
             console.print(note, soft_wrap=True, markup=False, highlight=False)
-        run_dir = run_experiment(exp, out, progress=not quiet, console=console)
-    except RunInterrupted as e:
-        _show(console, e.run_dir, comparison, rich_table)
-        raise fail(str(e), code=130) from None
     except (ExperimentError, DataError, ValueError, FileNotFoundError, ImportError) as e:
         raise fail(str(e)) from None
-    _show(console, run_dir, comparison, rich_table)
+    _run_and_show(exp, out, quiet, console)
 
 
 @app.command()

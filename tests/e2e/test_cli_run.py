@@ -210,7 +210,7 @@ def test_results_writes_the_experiments_page(tmp_path):
     assert res.exit_code == 0, res.output
     text = out.read_text()
     assert "## iris" in text and "| mlp |" in text and "seed 0" in text
-    assert "Not run here: FER-2013 is not redistributable" in text
+    assert "Not run here on FER-2013: it is not redistributable" in text
 
 
 def test_fashion_mnist_best_on_files_in_the_real_format(tmp_path, mnist_files):
