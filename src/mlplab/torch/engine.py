@@ -16,7 +16,7 @@ from mlplab import nn
 from mlplab.spec import ModelSpec
 from mlplab.torch import require_torch
 from mlplab.torch.builder import build, load_state, to_torch_dtype
-from mlplab.train.engine import prepare_targets, task_of
+from mlplab.train.engine import LearningRate, prepare_targets, task_of
 
 torch = require_torch()
 
@@ -89,7 +89,7 @@ def _plain(v):
     return v
 
 
-class TorchEngine:
+class TorchEngine(LearningRate):
     """A ``torch.nn.Module``, a torch loss and a ``torch.optim`` optimizer on one device.
 
     Inputs arrive as NumPy arrays (N, ...) and are moved to ``device`` in ``dtype``; when the
@@ -225,15 +225,6 @@ class TorchEngine:
         st = {int(i): {k: tensor(k, v) for k, v in s.items()} for i, s in state["state"].items()}
         self.optimizer.load_state_dict({"state": st,
                                         "param_groups": [dict(g) for g in state["param_groups"]]})
-
-    @property
-    def lr(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
-
-    @lr.setter
-    def lr(self, value: float):
-        for g in self.optimizer.param_groups:
-            g["lr"] = value
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())

@@ -43,7 +43,22 @@ def prepare_targets(loss: str, y: np.ndarray, dtype=np.float32) -> np.ndarray:
     return np.ascontiguousarray(y.reshape(len(y), -1), dtype=dtype)
 
 
-class NumpyEngine:
+class LearningRate:
+    """``engine.lr``: the first parameter group's learning rate; setting it sets every
+    group's (what a schedule needs). Shared by both engines, whose optimizers both keep
+    torch-style ``param_groups``."""
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float):
+        for g in self.optimizer.param_groups:
+            g["lr"] = value
+
+
+class NumpyEngine(LearningRate):
     """The hand-written engine: ``model.forward``, ``loss``, ``model.backward``, ``step``."""
 
     name = "numpy"
@@ -109,15 +124,6 @@ class NumpyEngine:
 
     def load_optimizer_state_dict(self, state):
         self.optimizer.load_state_dict(state)
-
-    @property
-    def lr(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
-
-    @lr.setter
-    def lr(self, value: float):
-        for g in self.optimizer.param_groups:
-            g["lr"] = value
 
     def num_parameters(self) -> int:
         return self.model.num_parameters()
