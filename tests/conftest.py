@@ -95,3 +95,15 @@ def http_server(tmp_path):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For the twin's tests (tiny models): one torch thread, since on a busy 2-core machine
+    torch's OpenMP threads spin against other jobs, about 10x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,10 +1,20 @@
-"""Small shared helpers: atomic file writes."""
+"""Small shared helpers: registry look-ups and atomic file writes."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+
+def lookup(registry: dict, name, what: str):
+    """``registry[name]``, or a ValueError naming the bad value and listing the valid ones:
+    "unknown optimizer 'adamax'; choose one of sgd, adagrad, ..."."""
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown {what} {name!r}; choose one of "
+                         f"{', '.join(map(str, registry))}") from None
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:

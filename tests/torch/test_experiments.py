@@ -8,22 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 from mlplab.cli import app  # noqa: E402
 from mlplab.experiments import load_experiment  # noqa: E402
 from mlplab.experiments.config import ExperimentError, with_overrides  # noqa: E402
 from mlplab.modern import DEMOS, demo_arguments  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models: one torch thread (on a busy 2-core machine torch's OpenMP threads spin
-    against other jobs, about 10x slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 runner = CliRunner()
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 from mlplab import data  # noqa: E402
 from mlplab.data.batching import iter_batches  # noqa: E402
@@ -16,17 +17,6 @@ from mlplab.spec import ModelSpec  # noqa: E402
 from mlplab.torch.engine import TorchEngine  # noqa: E402
 from mlplab.train import Trainer  # noqa: E402
 from mlplab.train.engine import NumpyEngine  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models: one torch thread (on a busy 2-core machine torch's OpenMP threads spin
-    against other jobs, about 10x slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 LOSS_TOL = 1e-5
 WEIGHT_RTOL = 1e-5

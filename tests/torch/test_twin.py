@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 from mlplab import nn, optim  # noqa: E402
 from mlplab.spec import ModelSpec, SpecError  # noqa: E402
@@ -17,17 +18,6 @@ from mlplab.torch.builder import to_torch_dtype  # noqa: E402
 from mlplab.torch.engine import LOSSES, OPTIMIZERS, TorchEngine, resolve_device  # noqa: E402
 from mlplab.torch.layers import ACTIVATIONS, Dropout  # noqa: E402
 from mlplab.train import Trainer  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models: one torch thread (on a busy 2-core machine torch's OpenMP threads spin
-    against other jobs, about 10x slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 CNN = "3x8x8-conv:4-relu-maxpool-conv:6-relu-maxpool:2-flatten-16-relu-dropout:0.5-3"
 MIXER = "1x8x8-mixer:patch=4,dim=8,depth=2,tokens_hidden=6,channels_hidden=16-3"

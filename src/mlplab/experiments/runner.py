@@ -229,11 +229,3 @@ def _run_demos(exp: Experiment, out_dir: Path, progress, console) -> Path:
     partial.rename(final)
     return final
 
-
-def check_experiment(exp: Experiment) -> None:
-    """Raise ExperimentError for specs or names that cannot work, before any training."""
-    for m in exp.models:
-        try:
-            ModelSpec.parse(m["spec"])
-        except ValueError as e:
-            raise ExperimentError(f"{exp.source}: model {m['name']!r}: {e}") from None

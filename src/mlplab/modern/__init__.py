@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlplab.util import lookup
+
 
 @dataclass(frozen=True)
 class Demo:
@@ -74,10 +76,7 @@ def demo_arguments(name: str) -> list[str]:
 def run_demo(name: str, ctx: DemoContext, **args) -> dict:
     """Run one demo; a result dict (see the module docstring) with ``status`` and ``seconds``
     added. Unknown arguments raise ValueError listing the valid ones."""
-    try:
-        demo = DEMOS[name]
-    except KeyError:
-        raise ValueError(f"unknown demo {name!r}; choose one of {', '.join(DEMOS)}") from None
+    demo = lookup(DEMOS, name, "demo")
     if ctx.engine not in demo.engines:
         needs = " or ".join(f"--engine {e}" for e in demo.engines)
         return {"status": f"skipped: needs {needs}", "seconds": 0.0, "params": 0, "steps": None,

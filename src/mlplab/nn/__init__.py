@@ -19,6 +19,7 @@ from mlplab.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss,
 from mlplab.nn.module import Module, Parameter, Sequential
 from mlplab.nn.serialization import load, save
 from mlplab.nn.summary import ModelSummary, summary
+from mlplab.util import lookup
 
 ACTIVATIONS = {
     "identity": Identity, "step": Step, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
@@ -33,10 +34,7 @@ LOSSES = {
 
 def get_loss(name: str, **kwargs) -> Loss:
     """Build a loss by name: one of ``LOSSES``' keys."""
-    try:
-        return LOSSES[name](**kwargs)
-    except KeyError:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+    return lookup(LOSSES, name, "loss")(**kwargs)
 
 
 __all__ = [

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from mlplab.nn.module import Parameter
+from mlplab.util import lookup
 
 
 def _check(name: str, value, low: float = 0.0, strict: bool = False, high: float | None = None):
@@ -297,9 +298,4 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 def get_optimizer(name: str, params, **hyper) -> Optimizer:
     """Build an optimizer by its lower-case name (``"sgd"``, ``"adam"``, ...)."""
-    try:
-        cls = OPTIMIZERS[name.lower()]
-    except KeyError:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of "
-                         f"{', '.join(OPTIMIZERS)}") from None
-    return cls(params, **hyper)
+    return lookup(OPTIMIZERS, name.lower(), "optimizer")(params, **hyper)

@@ -17,6 +17,7 @@ from mlplab.spec import ModelSpec
 from mlplab.torch import require_torch
 from mlplab.torch.builder import build, load_state, to_torch_dtype
 from mlplab.train.engine import LearningRate, prepare_targets, task_of
+from mlplab.util import lookup
 
 torch = require_torch()
 
@@ -65,20 +66,12 @@ def resolve_device(device=None):
 
 def get_loss(name: str, **kwargs):
     """A torch loss module by mlplab's loss name (``LOSSES``' keys)."""
-    try:
-        return LOSSES[name](**kwargs)
-    except KeyError:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+    return lookup(LOSSES, name, "loss")(**kwargs)
 
 
 def get_optimizer(name: str, params, **hyper):
     """A ``torch.optim`` optimizer by mlplab's optimizer name (``OPTIMIZERS``' keys)."""
-    try:
-        cls = OPTIMIZERS[name.lower()]
-    except KeyError:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of "
-                         f"{', '.join(OPTIMIZERS)}") from None
-    return cls(params, **hyper)
+    return lookup(OPTIMIZERS, name.lower(), "optimizer")(params, **hyper)
 
 
 def _plain(v):

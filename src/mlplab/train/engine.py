@@ -21,6 +21,7 @@ import numpy as np
 from mlplab import nn
 from mlplab.optim import get_optimizer
 from mlplab.spec import ModelSpec
+from mlplab.util import lookup
 
 # Which task each loss serves (the course's output/loss pairs, seed 004).
 LOSS_TASK = {"mse": "regression", "bce": "classification", "bce_logits": "classification",
@@ -28,10 +29,7 @@ LOSS_TASK = {"mse": "regression", "bce": "classification", "bce_logits": "classi
 
 
 def task_of(loss: str) -> str:
-    try:
-        return LOSS_TASK[loss]
-    except KeyError:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSS_TASK)}") from None
+    return lookup(LOSS_TASK, loss, "loss")
 
 
 def prepare_targets(loss: str, y: np.ndarray, dtype=np.float32) -> np.ndarray:
@@ -144,8 +142,4 @@ ENGINES: dict[str, Callable] = {"numpy": NumpyEngine.from_spec, "torch": _torch_
 
 def build_engine(engine: str, **kwargs):
     """``build_engine("numpy", spec=..., loss=..., optimizer=..., lr=..., seed=...)``."""
-    try:
-        factory = ENGINES[engine]
-    except KeyError:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}") from None
-    return factory(**kwargs)
+    return lookup(ENGINES, engine, "engine")(**kwargs)

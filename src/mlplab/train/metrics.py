@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlplab.util import lookup
+
 
 def predicted_classes(outputs: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     """argmax over classes; a single output column is binary: class 1 where the output
@@ -63,9 +65,5 @@ TASK_METRICS = {
 def compute(task: str, outputs, y, threshold: float = 0.0) -> dict[str, float]:
     """The task's metrics; ``threshold`` splits a single binary output column (0 for
     logits, 0.5 for probabilities)."""
-    try:
-        fns = TASK_METRICS[task]
-    except KeyError:
-        valid = ", ".join(TASK_METRICS)
-        raise ValueError(f"unknown task {task!r}; choose one of {valid}") from None
+    fns = lookup(TASK_METRICS, task, "task")
     return {name: fn(outputs, y, threshold) for name, fn in fns.items()}
