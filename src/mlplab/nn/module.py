@@ -4,7 +4,7 @@ Names and behaviour follow ``torch.nn`` so that code reads the same in both engi
 ``forward``/``__call__``, ``parameters()``, ``named_parameters()``, ``zero_grad()``,
 ``train()``/``eval()`` and ``state_dict()`` keys such as ``"0.weight"``. Unlike torch there is
 no autograd: every module also has a hand-written ``backward(grad)`` that takes dLoss/doutput,
-accumulates its parameters' ``.grad`` with ``+=`` and returns dLoss/dinput.
+accumulates its parameters' ``.grad`` (``Parameter.accumulate``) and returns dLoss/dinput.
 """
 
 from __future__ import annotations
@@ -18,14 +18,48 @@ class Parameter:
     """A trainable array and the gradient accumulated for it.
 
     ``data`` and ``grad`` have the same shape and dtype; ``grad`` starts at zero and is added
-    to by every ``backward`` until ``zero_grad()`` clears it.
+    to by every ``backward`` until ``clear_grad()`` (what ``zero_grad()`` calls) clears it.
+
+    Clearing is lazy: it only marks the gradient as zero, and the next ``accumulate`` writes
+    its result straight into the gradient array (``out=``) instead of filling it with zeros
+    and adding a temporary, which is a fill, an allocation and an add saved per parameter per
+    step. Reading ``grad`` while it is marked zero fills it first, so it always reads true.
     """
 
-    __slots__ = ("data", "grad")
+    __slots__ = ("data", "_grad", "_cleared")
 
     def __init__(self, data: np.ndarray):
-        self.data = np.ascontiguousarray(data)
-        self.grad = np.zeros_like(self.data)
+        data = np.asarray(data)
+        # a column-major array stays so (Linear stores its weight that way, see there)
+        self.data = data if data.flags.f_contiguous else np.ascontiguousarray(data)
+        self._grad = np.zeros_like(self.data)
+        self._cleared = False
+
+    @property
+    def grad(self) -> np.ndarray:
+        if self._cleared:
+            self._grad.fill(0)
+            self._cleared = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        self._grad, self._cleared = value, False
+
+    def clear_grad(self) -> None:
+        """Make the gradient zero (lazily, see the class docstring)."""
+        self._cleared = True
+
+    def accumulate(self, op, *args, transposed: bool = False) -> None:
+        """``grad += op(*args)`` (or ``grad.T +=`` when ``transposed``), where ``op`` takes
+        ``out=`` (np.matmul, np.add.reduce): after ``clear_grad`` the result is written into
+        the gradient array itself."""
+        target = self._grad.T if transposed else self._grad
+        if self._cleared:
+            op(*args, out=target)
+            self._cleared = False
+        else:
+            target += op(*args)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -96,7 +130,7 @@ class Module:
 
     def zero_grad(self) -> None:
         for p in self.parameters():
-            p.grad.fill(0)
+            p.clear_grad()
 
     def train(self, mode: bool = True) -> Module:
         for _, mod in self.named_modules():

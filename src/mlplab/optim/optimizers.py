@@ -60,7 +60,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad.fill(0)
+                p.clear_grad()
 
     def step(self) -> None:
         """One update of every parameter from its current ``.grad``."""
@@ -90,7 +90,8 @@ class Optimizer:
             groups.append({**{k: v for k, v in group.items() if k != "params"},
                            "params": list(range(i, i + n))})
             i += n
-        state = {k: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+        state = {k: {n: (v.copy(order="K") if isinstance(v, np.ndarray) else v)
+                      for n, v in s.items()}
                  for k, s in self.state.items()}
         return {"state": state, "param_groups": groups}
 
@@ -133,7 +134,7 @@ class SGD(Optimizer):
         if g["momentum"]:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = d.copy()
+                buf = state["momentum_buffer"] = d.copy(order="K")
             else:
                 buf *= g["momentum"]
                 buf += (1 - g["dampening"]) * d
