@@ -6,8 +6,8 @@ max|a - b| / max(max|b|, 1e-12) over the whole array.
 
 import numpy as np
 import pytest
-import torch
 
+import torch
 from mlplab import nn, optim
 
 RTOL = 1e-6

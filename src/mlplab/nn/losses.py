@@ -119,11 +119,6 @@ class CrossEntropyLoss(Loss):
             raise ValueError(f"CrossEntropyLoss: expected logits of shape (N, C), got "
                              f"{tuple(input.shape)}")
         n, c = input.shape
-        shifted = input - input.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        sumexp = exp.sum(axis=1, keepdims=True)
-        log_probs = shifted - np.log(sumexp)
-        probs = exp / sumexp  # reused as the gradient buffer below
         if target.shape == input.shape and np.issubdtype(target.dtype, np.floating):
             soft = target.astype(input.dtype, copy=False)
         else:
@@ -134,17 +129,24 @@ class CrossEntropyLoss(Loss):
             if n and (target.min() < 0 or target.max() >= c):
                 raise ValueError(f"CrossEntropyLoss: target classes must lie in [0, {c - 1}], "
                                  f"got values in [{target.min()}, {target.max()}]")
+        shifted = input - input.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        sumexp = probs.sum(axis=1, keepdims=True)
+        log_sumexp = np.log(sumexp)[:, 0]   # log softmax(z)_k = shifted_k - log_sumexp
+        probs /= sumexp                     # softmax, then turned into the gradient in place
         eps = self.label_smoothing
-        rows = np.arange(n)
         if soft is None:
-            per = -log_probs[rows, target]
-            grad = probs
-            grad[rows, target] -= 1 - eps
+            rows = np.arange(n)
+            per = log_sumexp - shifted[rows, target]
+            probs[rows, target] -= 1 - eps
         else:
-            per = -(soft * log_probs).sum(axis=1)
-            grad = probs - soft * (1 - eps)
+            per = log_sumexp * soft.sum(axis=1) - (soft * shifted).sum(axis=1)
+            probs -= soft * (1 - eps)
         if eps:
-            per = (1 - eps) * per - eps / c * log_probs.sum(axis=1)
-            grad -= eps / c
-        self._grad = grad / input.dtype.type(n) if self.reduction == "mean" else grad
+            # the uniform part of the target: -(1/c) sum_k log softmax(z)_k
+            per = (1 - eps) * per + eps * (log_sumexp - shifted.mean(axis=1))
+            probs -= eps / c
+        if self.reduction == "mean":
+            probs /= input.dtype.type(n)
+        self._grad = probs
         return self._reduce(per, n)
