@@ -29,7 +29,6 @@ def mlplab_mse(seed: int) -> float:
 
 def torch_mse(seed: int) -> float:
     import torch
-
     from mlplab import data
     from mlplab.data.preprocessing import Standardizer
 
