@@ -1,11 +1,11 @@
 """Speed and memory of mlplab's engines against PyTorch and scikit-learn on the course's
 workloads. Run with `make bench` (never part of the test suite's pass/fail).
 
-Each workload runs its competitors in this one process, interleaved A B C A B C ..., and
-reports the median seconds (and the fastest run: on a shared VM the spread is wide, and the
-minimum is the least disturbed reading), the ratio of medians to the hand-written PyTorch
-loop, and the peak resident memory of the competitor run alone in a fresh subprocess. The
-last lines hold the issue's targets against the medians.
+Each workload runs its competitors interleaved A B C A B C ..., every run in a fresh
+interpreter (see run_alone), and reports the median seconds, the fastest run (on a shared VM
+the spread is wide, and the minimum is the least disturbed reading), the ratio of medians to
+the hand-written PyTorch loop, and the peak resident memory of those runs. The last lines
+hold the issue's targets against the medians.
 
     W1  Fashion-MNIST MLP 784-256-10 ReLU, batch 64, SGD lr 0.01, one epoch of 60,000, inputs in
         [-1, 1]
@@ -213,20 +213,24 @@ def gemm_floor(w) -> tuple[float, float]:
     return flops / rate, rate
 
 
-def peak_rss(workload: str, name: str) -> float:
-    """MiB of peak resident memory of one competitor run alone in a fresh interpreter.
+def run_alone(workload: str, name: str, seed: int) -> tuple[float, float]:
+    """One run of one competitor in a fresh interpreter: (seconds, peak resident MiB).
 
-    Read from the child's own VmHWM: ru_maxrss would carry over this (large) process's peak
-    through fork and exec.
+    A fresh process per run keeps the libraries apart: OpenBLAS's and torch's OpenMP threads
+    each spin for a while after a call, and on 2 cores the spinning pool of the previous
+    competitor would slow the next one. The peak is the child's own VmHWM (ru_maxrss would
+    carry over this process's peak through fork and exec).
     """
     code = (f"import sys, re; sys.path.insert(0, 'benchmarks'); import bench; "
             f"bench.fashion() if {workload!r} != 'W3' else None; "
-            f"bench.COMPETITORS[{workload!r}][{name!r}](bench.W.get({workload!r})); "
-            "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])")
+            f"t = bench.COMPETITORS[{workload!r}][{name!r}](bench.W.get({workload!r}), "
+            f"seed={seed}); "
+            "print(t, re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if out.returncode != 0:
-        return float("nan")
-    return int(out.stdout.split()[-1]) / 1024
+        raise RuntimeError(f"{workload} {name} failed:\n{out.stderr[-2000:]}")
+    seconds, kib = out.stdout.split()[-2:]
+    return float(seconds), int(kib) / 1024
 
 
 def run_memory() -> dict:
@@ -292,25 +296,25 @@ def main(argv=None):
             import mlplab.torch.engine  # noqa: F401
         except ImportError:
             comps = {k: v for k, v in comps.items() if "twin" not in k}
-        w = W.get(wl)
-        if wl != "W3":
-            fashion()
         times = {k: [] for k in comps}
+        peaks = {k: [] for k in comps}
         for rep in range(args.repeats):
-            for name, fn in comps.items():
-                times[name].append(fn(w, seed=rep))
+            for name in comps:
+                t, mib = run_alone(wl, name, rep)
+                times[name].append(t)
+                peaks[name].append(mib)
         ref = statistics.median(times["torch hand loop"])
         print(f"\n{wl}: median of {args.repeats} interleaved runs")
         print(f"{'competitor':<22}{'seconds':>9}{'fastest':>9}{'vs torch':>10}{'peak MiB':>10}")
         rows = {}
         for name, ts in times.items():
             med = statistics.median(ts)
-            mem = peak_rss(wl, name)
+            mem = max(peaks[name])
             rows[name] = {"seconds": med, "fastest": min(ts), "ratio": med / ref,
                           "peak_mib": mem, "all": ts}
             print(f"{name:<22}{med:>9.3f}{min(ts):>9.3f}{med / ref:>9.2f}x{mem:>10.0f}")
         if wl == "W1":
-            floor, rate = gemm_floor(w)
+            floor, rate = gemm_floor(W[wl])
             rows["floor"] = {"seconds": floor, "gflops": rate / 1e9}
             print(f"{'GEMM floor':<22}{floor:>9.3f}{'':>9}{floor / ref:>9.2f}x"
                   f"   ({rate / 1e9:.0f} GFLOP/s float32)")

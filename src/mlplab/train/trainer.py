@@ -323,9 +323,11 @@ class Trainer:
             TimeElapsedColumn,
         )
 
+        # no refresh thread: on a 2-core machine it competes with BLAS's two threads; the
+        # loop redraws instead, at most REFRESH_SECONDS apart
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                            console=self.console, transient=True)
+                            console=self.console, transient=True, auto_refresh=False)
         with progress:
             yield _RichBar(progress, self.label, self.epochs, n_batches)
 
@@ -352,22 +354,36 @@ class _NoBar:
 
 
 class _RichBar:
-    """Two bars: epochs, and batches within the current epoch with the running loss."""
+    """Two bars: epochs, and batches within the current epoch with the running loss, redrawn
+    by the training loop itself at most every ``REFRESH_SECONDS``."""
+
+    REFRESH_SECONDS = 0.25
 
     def __init__(self, progress, label, epochs, n_batches):
         self.p, self.n = progress, n_batches
         self.epochs = progress.add_task(f"{label} epochs".strip(), total=epochs, info="")
         self.batches = progress.add_task("  batches", total=n_batches, info="")
+        self._drawn = time.monotonic()
+        self.p.refresh()
+
+    def _draw(self):
+        now = time.monotonic()
+        if now - self._drawn >= self.REFRESH_SECONDS:
+            self._drawn = now
+            self.p.refresh()
 
     def start_epoch(self, epoch):
         self.p.update(self.epochs, completed=epoch - 1)
         self.p.update(self.batches, completed=0, total=self.n)
+        self._draw()
 
     def batch(self, b, loss):
         if b % 16 == 0 or b == self.n:
             self.p.update(self.batches, completed=b, info=f"loss {loss:.4f}")
+            self._draw()
 
     def end_epoch(self, record):
         info = "  ".join(f"{k} {v:.4g}" for k, v in record.items()
                          if k.endswith(("loss", "accuracy")) and isinstance(v, float))
         self.p.update(self.epochs, advance=1, info=info)
+        self._draw()
