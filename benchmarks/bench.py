@@ -12,6 +12,7 @@ hold the issue's targets against the medians.
     W2  784-256-256-10, batch 256, Adam lr 1e-3, one epoch
     W3  the whole auto-mpg experiment (linear and MLP, 100 epochs each)
     floor  this machine's float32 GEMM rate turned into seconds for W1's multiply-adds
+    plain  the shortest NumPy loop for W1 (numpy_plain): what NumPy itself allows here
 """
 
 from __future__ import annotations
@@ -72,6 +73,46 @@ def mlplab_engine(w, seed=0):
     from mlplab.train import NumpyEngine
 
     return _engine_loop(NumpyEngine, w, seed)
+
+
+def numpy_plain(w, seed=0):
+    """The shortest NumPy loop for W1's 784-256-10 that we know: weights stored column-major,
+    gradients written with out=, ReLU and softmax in place, no loss value, no checks. A
+    reference for what NumPy and OpenBLAS allow on this machine, not a competitor to beat."""
+    X, y, _, _ = fashion()
+    rng = np.random.default_rng(seed)
+    lr = np.float32(w["lr"])
+    W1 = np.asfortranarray(rng.uniform(-1, 1, (256, 784)).astype(np.float32) / 28)
+    W2 = np.asfortranarray(rng.uniform(-1, 1, (10, 256)).astype(np.float32) / 16)
+    b1, b2 = np.zeros(256, np.float32), np.zeros(10, np.float32)
+    g1, g2, s1 = np.empty_like(W1), np.empty_like(W2), np.empty_like(W1)
+    t = time.perf_counter()
+    perm = rng.permutation(len(X))
+    for i in range(0, len(X), w["batch"]):
+        idx = perm[i:i + w["batch"]]
+        xb, yb, n = np.take(X, idx, axis=0), y[idx], len(idx)
+        h = xb @ W1.T
+        h += b1
+        np.maximum(h, 0, out=h)
+        z = h @ W2.T
+        z += b2
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        z[np.arange(n), yb] -= 1
+        z /= n
+        np.matmul(h.T, z, out=g2.T)
+        gb2 = z.sum(axis=0)
+        dh = z @ W2
+        dh *= h > 0
+        np.matmul(xb.T, dh, out=g1.T)
+        gb1 = dh.sum(axis=0)
+        np.multiply(g1, lr, out=s1)
+        W1 -= s1
+        W2 -= lr * g2
+        b1 -= lr * gb1
+        b2 -= lr * gb2
+    return time.perf_counter() - t
 
 
 def mlplab_twin(w, seed=0):
@@ -187,7 +228,7 @@ def torch_hand_auto_mpg(_w=None, seed=0):
 COMPETITORS = {
     "W1": {"mlplab engine": mlplab_engine, "mlplab Trainer.fit": mlplab_trainer,
            "mlplab twin": mlplab_twin, "torch hand loop": torch_hand,
-           "scikit-learn": sklearn_mlp},
+           "scikit-learn": sklearn_mlp, "plain NumPy loop": numpy_plain},
     "W2": {"mlplab engine": mlplab_engine, "mlplab twin": mlplab_twin,
            "torch hand loop": torch_hand, "scikit-learn": sklearn_mlp},
     "W3": {"mlplab run (numpy)": auto_mpg("numpy"), "mlplab run (twin)": auto_mpg("torch"),
