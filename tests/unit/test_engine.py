@@ -53,6 +53,45 @@ def test_backward_accumulates_until_zero_grad():
     assert not lin.weight.grad.any()
 
 
+def test_lazy_zero_grad_then_accumulate_writes_the_exact_gradient():
+    """zero_grad only marks the gradients; the next backward writes them with out=, a second
+    one adds, and reading a cleared gradient gives zeros, never the stale values."""
+    rng = np.random.default_rng(0)
+    lin = nn.Linear(5, 3, rng=rng).double()
+    x, g = rng.standard_normal((4, 5)), rng.standard_normal((4, 3))
+    lin(x)
+    lin.backward(g)
+    lin.zero_grad()
+    assert not lin.weight.grad.any() and not lin.bias.grad.any()
+    lin.zero_grad()
+    lin(x)
+    lin.backward(g)
+    np.testing.assert_allclose(lin.weight.grad, g.T @ x, rtol=1e-12)
+    np.testing.assert_allclose(lin.bias.grad, g.sum(axis=0), rtol=1e-12)
+    lin(x)
+    lin.backward(g)
+    np.testing.assert_allclose(lin.weight.grad, 2 * g.T @ x, rtol=1e-12)
+
+
+def test_linear_weight_is_column_major_with_torch_shape_and_values():
+    """The weight's memory is column-major (W.T contiguous) for BLAS; everything a user sees
+    keeps torch's (out, in) layout, and the layout survives casting, grads and optimizers."""
+    net = ModelSpec.parse("4-8-relu-3").build(0)
+    w = net[0].weight
+    assert w.shape == (8, 4) and w.data.flags.f_contiguous and w.data.T.flags.c_contiguous
+    assert w.grad.flags.f_contiguous
+    state = net.state_dict()["0.weight"]
+    assert state.shape == (8, 4) and state.flags.c_contiguous
+    np.testing.assert_array_equal(state, w.data)
+    net.double()
+    assert net[0].weight.data.flags.f_contiguous and net[0].weight.grad.flags.f_contiguous
+    opt = SGD(net.parameters(), lr=0.1, momentum=0.9)
+    net(np.ones((2, 4)))
+    net.backward(np.ones((2, 3)))
+    opt.step()
+    assert opt.state[0]["momentum_buffer"].flags.f_contiguous
+
+
 def test_dropout_train_and_eval():
     d = nn.Dropout(0.25, rng=np.random.default_rng(0))
     x = np.ones((1000, 100), np.float32)
