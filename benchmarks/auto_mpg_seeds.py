@@ -27,7 +27,8 @@ def mlplab_mse(seed: int) -> float:
         return json.loads((Path(run) / "metrics.json").read_text())["models"]["mlp"]["val"]["mse"]
 
 
-def torch_mse(seed: int) -> float:
+def _torch_data():
+    """The course's split and standardisation as tensors: (X_train, y_train, X_val, y_val)."""
     import torch
     from mlplab import data
     from mlplab.data.preprocessing import Standardizer
@@ -35,21 +36,30 @@ def torch_mse(seed: int) -> float:
     ds = data.load("auto-mpg")
     (X, y), (Xv, yv) = ds.split("train"), ds.split("val")
     st = Standardizer().fit(X)
-    tx = [torch.from_numpy(st.transform(a)) for a in (X, Xv)]
-    ty = [torch.from_numpy(b.astype(np.float32)).reshape(-1, 1) for b in (y, yv)]
+    def col(v):
+        return torch.from_numpy(v.astype(np.float32)).reshape(-1, 1)
+
+    return (torch.from_numpy(st.transform(X)), col(y), torch.from_numpy(st.transform(Xv)),
+            col(yv))
+
+
+def torch_mse(seed: int, tensors) -> float:
+    import torch
+
+    X, y, Xv, yv = tensors
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(9, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64),
                                 torch.nn.ReLU(), torch.nn.Linear(64, 1))
     opt = torch.optim.SGD(model.parameters(), lr=0.003)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(tx[0], ty[0]),
-                                         batch_size=32, shuffle=True)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=32,
+                                         shuffle=True)
     for _ in range(100):
         for xb, yb in loader:
             opt.zero_grad()
             torch.nn.functional.mse_loss(model(xb), yb).backward()
             opt.step()
     with torch.no_grad():
-        return float(torch.nn.functional.mse_loss(model(tx[1]), ty[1]))
+        return float(torch.nn.functional.mse_loss(model(Xv), yv))
 
 
 def main(argv=None):
@@ -59,7 +69,9 @@ def main(argv=None):
     import torch
 
     torch.set_num_threads(1)   # 4,865 parameters: threads only add overhead
-    for name, fn in (("mlplab run auto-mpg", mlplab_mse), ("plain torch loop", torch_mse)):
+    tensors = _torch_data()
+    for name, fn in (("mlplab run auto-mpg", mlplab_mse),
+                     ("plain torch loop", lambda s: torch_mse(s, tensors))):
         v = [fn(s) for s in range(args.seeds)]
         above = [s for s, m in enumerate(v) if m > 8]
         print(f"{name}: val MSE by seed {' '.join(f'{m:.2f}' for m in v)}")
