@@ -53,7 +53,7 @@ def write_mnist_set(folder, n_train=20, n_test=5, seed=0, gz=True, size=28):
     for name, arr in arrays.items():
         data = idx_bytes(arr)
         if gz:
-            (folder / f"{name}.gz").write_bytes(gzip.compress(data))
+            (folder / f"{name}.gz").write_bytes(gzip.compress(data, mtime=0))
         else:
             (folder / name).write_bytes(data)
     return arrays

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlplab import nn
+from mlplab.errors import SpecError  # re-exported here
 from mlplab.nn.summary import SummaryRow
 
 # Layer names other than activations, and how their ":argument" is read.
@@ -35,9 +36,6 @@ SHAPE_LAYERS = ("flatten", "dropout", "layernorm")
 _ARG_PARSERS = {"leakyrelu": float, "dropout": float, "gelu": str, "softplus": float,
                 "softmax": int}
 
-
-class SpecError(ValueError):
-    """A model spec that cannot be parsed or does not fit together."""
 
 
 # -- layers only the PyTorch twin builds ---------------------------------------------------

@@ -74,12 +74,12 @@ def test_labels_and_images_disagree(tmp_path, mnist_files):
     folder = tmp_path / "fm"
     mnist_files.write(folder)
     (folder / "train-labels-idx1-ubyte.gz").write_bytes(
-        gzip.compress(mnist_files.idx(np.zeros(19, np.uint8)))
+        gzip.compress(mnist_files.idx(np.zeros(19, np.uint8)), mtime=0)
     )
     with pytest.raises(DataError, match="19 labels for 20 images"):
         load("fashion-mnist", path=folder, offline=True)
     (folder / "train-labels-idx1-ubyte.gz").write_bytes(
-        gzip.compress(mnist_files.idx(np.full(20, 12, np.uint8)))
+        gzip.compress(mnist_files.idx(np.full(20, 12, np.uint8)), mtime=0)
     )
     with pytest.raises(DataError, match="label 12 out of range"):
         load("fashion-mnist", path=folder, offline=True)

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlplab.errors import DataError  # re-exported here
+
 TASKS = ("regression", "classification")
 
-
-class DataError(ValueError):
-    """Bad or missing data. The message is one line: the file or argument, what is wrong, the fix.
-
-    Newlines in the message are folded into spaces so that a CLI can print it as one line.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(re.sub(r"\s*\n\s*", " ", str(message)).strip())
 
 
 @dataclass

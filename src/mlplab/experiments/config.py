@@ -32,14 +32,13 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from mlplab.errors import ExperimentError  # re-exported here
+
 MODEL_KEYS = {"name", "spec", "loss", "optimizer", "lr", "epochs", "batch_size", "preprocess",
               "optimizer_kwargs", "loss_kwargs", "weights", "description", "early_stopping",
               "schedule", "augment"}
 DATA_KEYS = {"name", "args", "preprocess", "train", "eval", "val_fraction", "stratify", "label"}
 
-
-class ExperimentError(ValueError):
-    """An experiment file that cannot be run as written."""
 
 
 @dataclass

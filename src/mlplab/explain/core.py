@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from mlplab import nn
+from mlplab.errors import ExplainError  # re-exported here
 from mlplab.optim import SGD
 from mlplab.spec import ModelSpec, SpecError
 
@@ -32,9 +33,6 @@ MAX_STEPS = 50
 # Registry names of the activations explain can write out (elementwise ones: Softmax is not).
 _ACTIVATION_NAMES = {cls: name for name, cls in nn.ACTIVATIONS.items() if name != "softmax"}
 
-
-class ExplainError(ValueError):
-    """Input explain cannot use; the message is one line for the user."""
 
 
 # -- the trace ------------------------------------------------------------------------------
