@@ -19,6 +19,10 @@ class Parameter:
 
     ``data`` and ``grad`` have the same shape and dtype; ``grad`` starts at zero and is added
     to by every ``backward`` until ``clear_grad()`` (what ``zero_grad()`` calls) clears it.
+    Assigning ``data`` an array of another dtype casts the gradient to it, and one of another
+    shape gives a zero gradient of the new shape: a float32 gradient kept for float64 weights
+    would silently compute every update in float32. ``data`` keeps the array it is given (a
+    view stays a view, as torch's ``.data``), and the gradient follows its memory order.
 
     Clearing is lazy: it only marks the gradient as zero, and the next ``accumulate`` writes
     its result straight into the gradient array (``out=``) instead of filling it with zeros
@@ -26,14 +30,35 @@ class Parameter:
     step. Reading ``grad`` while it is marked zero fills it first, so it always reads true.
     """
 
-    __slots__ = ("data", "_grad", "_cleared")
+    __slots__ = ("_data", "_grad", "_cleared")
 
     def __init__(self, data: np.ndarray):
         data = np.asarray(data)
         # a column-major array stays so (Linear stores its weight that way, see there)
-        self.data = data if data.flags.f_contiguous else np.ascontiguousarray(data)
-        self._grad = np.zeros_like(self.data)
+        self._data = data if data.flags.f_contiguous else np.ascontiguousarray(data)
+        self._grad = np.zeros_like(self._data)
         self._cleared = False
+
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        # optimizers write ``p.data -= ...``, which assigns the same array back: keep that fast
+        if value is self._data:
+            return
+        value = np.asarray(value)
+        self._data = value
+        old = self._grad
+        if old.shape == value.shape and old.dtype == value.dtype:
+            return
+        grad = np.empty_like(value)      # value's memory order (Linear's weight: column-major)
+        if old.shape == value.shape and not self._cleared:
+            grad[...] = old              # the gradient so far, cast as torch's Module.to does
+        else:
+            self._cleared = True         # zero, lazily
+        self._grad = grad
 
     @property
     def grad(self) -> np.ndarray:
@@ -44,6 +69,11 @@ class Parameter:
 
     @grad.setter
     def grad(self, value: np.ndarray) -> None:
+        value = np.asarray(value)
+        if value.shape != self._data.shape or value.dtype != self._data.dtype:
+            raise ValueError(f"Parameter: a gradient of shape {value.shape} and dtype "
+                             f"{value.dtype} does not fit data of shape {self._data.shape} and "
+                             f"dtype {self._data.dtype}; cast or reshape it first")
         self._grad, self._cleared = value, False
 
     def clear_grad(self) -> None:
@@ -144,11 +174,11 @@ class Module:
         return sum(p.data.size for p in self.parameters())
 
     def to(self, dtype) -> Module:
-        """Cast every parameter (and its gradient) to ``dtype`` in place; returns self."""
+        """Cast every parameter (and with it its gradient, see Parameter) to ``dtype`` in
+        place; returns self."""
         dtype = np.dtype(dtype)
         for p in self.parameters():
             p.data = p.data.astype(dtype)
-            p.grad = np.zeros_like(p.data)
         for _, mod in self.named_modules():
             if hasattr(mod, "_on_dtype"):
                 mod._on_dtype(dtype)

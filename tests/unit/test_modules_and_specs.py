@@ -1,6 +1,7 @@
 """Module bookkeeping, dtypes, state dicts, saving, summaries, specs and error messages."""
 
 import io
+import math
 
 import numpy as np
 import pytest
@@ -90,6 +91,49 @@ def test_linear_weight_is_column_major_with_torch_shape_and_values():
     net.backward(np.ones((2, 3)))
     opt.step()
     assert opt.state[0]["momentum_buffer"].flags.f_contiguous
+
+
+def test_assigning_data_keeps_the_gradient_in_its_dtype_shape_and_order():
+    """``p.data = array`` of another dtype casts the gradient (its values too, as torch's
+    Module.to does); another shape gives a zero gradient of that shape. A gradient left in
+    float32 would make every float64 update a float32 one."""
+    rng = np.random.default_rng(0)
+    lin = nn.Linear(3, 2, rng=rng)                              # float32, column-major weight
+    x, g = rng.standard_normal((4, 3)).astype(np.float32), np.ones((4, 2), np.float32)
+    lin(x)
+    lin.backward(g)
+    before = lin.weight.grad.copy()
+    lin.weight.data = lin.weight.data.astype(np.float64)       # keeps the column-major order
+    w = lin.weight
+    assert w.grad.dtype == np.float64 and w.grad.flags.f_contiguous
+    np.testing.assert_array_equal(w.grad, before)
+    lin.bias.data = np.zeros(2)                                 # float64, C order
+    assert lin.bias.grad.dtype == np.float64
+    lin.zero_grad()
+    lin.bias.data = np.zeros(2, np.float32)                     # cleared stays zero
+    assert not lin.bias.grad.any() and lin.bias.grad.dtype == np.float32
+    lin.bias.data = np.ones(5, np.float32)
+    assert lin.bias.grad.shape == (5,) and not lin.bias.grad.any()
+    lin.bias.data = np.zeros(2)
+    lin.weight.data = np.ascontiguousarray(w.data)              # C order, the same dtype
+    lin(x.astype(np.float64))
+    lin.weight.clear_grad()
+    lin.backward(np.ones((4, 2)))
+    np.testing.assert_allclose(w.grad, np.ones((4, 2)).T @ x, rtol=1e-15)
+    with pytest.raises(ValueError, match=r"gradient of shape \(2, 3\) and dtype float32 does "
+                                         r"not fit data of shape \(2, 3\) and dtype float64"):
+        w.grad = np.zeros((2, 3), np.float32)
+
+
+def test_casting_a_model_casts_its_gradients_with_their_values():
+    net = ModelSpec.parse("3-4-tanh-2").build(0)
+    net(np.ones((2, 3), np.float32))
+    net.backward(np.ones((2, 2), np.float32))
+    grads = {k: p.grad.copy() for k, p in net.named_parameters()}
+    net.double()
+    for k, p in net.named_parameters():
+        assert p.data.dtype == p.grad.dtype == np.float64
+        np.testing.assert_array_equal(p.grad, grads[k])
 
 
 def test_dropout_train_and_eval():
@@ -207,11 +251,31 @@ def test_stable_for_extreme_inputs():
     assert np.isfinite(nn.BCEWithLogitsLoss()(z, np.zeros_like(z)))
 
 
-def test_gelu_erf_fallback_equals_scipy(monkeypatch):
-    x = np.linspace(-4, 4, 101)
-    with_scipy = activations.erf(x)
-    monkeypatch.setattr(activations, "_erf", None)
-    np.testing.assert_allclose(activations.erf(x), with_scipy, rtol=1e-14, atol=1e-15)
+# erf at a few points, rounded to the nearest double (computed with mpmath at 30 digits)
+ERF_TABLE = {0.0: 0.0, 0.1: 0.1124629160182849, 0.5: 0.5204998778130465,
+             1.0: 0.8427007929497149, 1.5: 0.9661051464753108, 2.0: 0.9953222650189527,
+             3.0: 0.9999779095030014}
+
+
+@pytest.mark.parametrize("scipy", [True, False], ids=["scipy", "fallback"])
+def test_gelu_erf_against_a_table(monkeypatch, scipy):
+    """erf with scipy and without (the math.erf fallback), each against tabulated values and
+    an independent per-element math.erf, in both dtypes; never one path against itself."""
+    if scipy:
+        pytest.importorskip("scipy")
+    else:
+        monkeypatch.setattr(activations, "_erf", None)
+    x = np.array(sorted({*ERF_TABLE, *(-v for v in ERF_TABLE)}))
+    expected = np.array([np.sign(v) * ERF_TABLE[abs(v)] for v in x])
+    got = activations.erf(x)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=2e-16, atol=0)
+    grid = np.linspace(-4, 4, 101)
+    np.testing.assert_allclose(activations.erf(grid), [math.erf(v) for v in grid],
+                               rtol=1e-15, atol=1e-16)
+    x32 = grid.astype(np.float32)
+    assert activations.erf(x32).dtype == np.float32
+    np.testing.assert_allclose(activations.erf(x32), [math.erf(v) for v in x32], rtol=1e-7)
 
 
 @pytest.mark.parametrize("text, canonical", [
