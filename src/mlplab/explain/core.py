@@ -24,14 +24,16 @@ import numpy as np
 from mlplab import nn
 from mlplab.errors import ExplainError  # re-exported here
 from mlplab.optim import SGD
+from mlplab.registry import LAYERS, LOSSES
 from mlplab.spec import ModelSpec, SpecError
 
 MAX_PARAMETERS = 300
 MAX_SAMPLES = 16
 MAX_STEPS = 50
 
-# Registry names of the activations explain can write out (elementwise ones: Softmax is not).
-_ACTIVATION_NAMES = {cls: name for name, cls in nn.ACTIVATIONS.items() if name != "softmax"}
+# The activations explain can write out: those with an explain form in the registry (the
+# elementwise ones; Softmax is not).
+_ACTIVATION_NAMES = {k.module: k.name for k in LAYERS.values() if k.explain is not None}
 
 
 
@@ -250,7 +252,7 @@ def trace(model: nn.Sequential, x: np.ndarray, y: np.ndarray | None = None, *,
     x : ndarray of shape (n_samples, in_features).
     y : the loss's target: (n_samples, out) floats, or (n_samples,) class indices for
         ``loss="cross_entropy"``.
-    loss : a name in ``mlplab.nn.LOSSES``; or None with ``upstream`` (n_samples, out), a
+    loss : a name in ``mlplab.registry.LOSSES``; or None with ``upstream`` (n_samples, out), a
         gradient dLoss/da^[L] handed in from a network above this one.
     """
     layers = layers_of(model)
@@ -484,8 +486,8 @@ def explain_network(spec: str, x: str, y: str, *, loss: str | None = None,
     layers = layers_of(model)
     if loss is None:
         loss = default_loss(layers)
-    elif loss not in nn.LOSSES:
-        raise ExplainError(f"unknown loss {loss!r}; choose one of {', '.join(nn.LOSSES)}")
+    elif loss not in LOSSES:
+        raise ExplainError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
     xs = parse_x(x, layers[0].in_features, spec)
     ys = parse_y(y, loss, xs.shape[0], layers[-1].out_features)
     tr = trace(model, xs, ys, loss=loss, lr=lr, steps=steps)

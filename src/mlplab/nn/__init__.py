@@ -19,22 +19,30 @@ from mlplab.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss,
 from mlplab.nn.module import Module, Parameter, Sequential
 from mlplab.nn.serialization import load, save
 from mlplab.nn.summary import ModelSummary, summary
-from mlplab.util import lookup
 
-ACTIVATIONS = {
-    "identity": Identity, "step": Step, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
-    "leakyrelu": LeakyReLU, "softplus": Softplus, "gelu": GELU, "silu": SiLU,
-    "softmax": Softmax,
-}
-LOSSES = {
-    "mse": MSELoss, "bce": BCELoss, "bce_logits": BCEWithLogitsLoss,
-    "cross_entropy": CrossEntropyLoss,
-}
+# ACTIVATIONS (name -> module class) and LOSSES (name -> loss class) are views of the one
+# table, mlplab.registry, made on first use: the registry imports this package's modules, so
+# importing it here would be a cycle.
+_REGISTRY_VIEWS = ("ACTIVATIONS", "LOSSES")
+
+
+def __getattr__(name: str):
+    if name in _REGISTRY_VIEWS:
+        from mlplab import registry
+
+        views = {"ACTIVATIONS": {k.name: k.module for k in registry.LAYERS.values()
+                                 if k.activation},
+                 "LOSSES": {k.name: k.numpy for k in registry.LOSSES.values()}}
+        globals().update(views)
+        return views[name]
+    raise AttributeError(f"module 'mlplab.nn' has no attribute {name!r}")
 
 
 def get_loss(name: str, **kwargs) -> Loss:
-    """Build a loss by name: one of ``LOSSES``' keys."""
-    return lookup(LOSSES, name, "loss")(**kwargs)
+    """Build a loss by name: one of ``LOSSES``' keys (``mlplab.registry.LOSSES``)."""
+    from mlplab.registry import loss_kind
+
+    return loss_kind(name).build(**kwargs)
 
 
 __all__ = [

@@ -16,9 +16,9 @@ import math
 
 import numpy as np
 
+from mlplab.registry import LAYERS
 from mlplab.spec import ModelSpec
 from mlplab.torch import require_torch
-from mlplab.torch.layers import ACTIVATIONS, LAYERS
 
 torch = require_torch()
 
@@ -55,10 +55,7 @@ def build(spec, seed: int | None = None, dtype=torch.float32, device=None) -> to
     mods = []
     with torch.device("meta"):  # no memory, no draws from the global RNG
         for layer, shape in zip(spec.layers, shapes):
-            if layer.kind in ACTIVATIONS:
-                mods.append(ACTIVATIONS[layer.kind](*layer.args))
-            else:
-                mods.append(LAYERS[layer.kind](layer, shape, ctx))
+            mods.append(LAYERS[layer.kind].torch(layer.args, shape, ctx))
         model = torch.nn.Sequential(*mods)
     model = model.to_empty(device="cpu").to(tdtype)
     if spec.twin_only:

@@ -1,13 +1,14 @@
-"""torch modules for every LayerSpec kind, looked up by name.
+"""The torch modules mlplab adds to torch.nn for its layer kinds.
 
-``ACTIVATIONS`` mirrors :data:`mlplab.nn.ACTIVATIONS` name for name (with the same ``:argument``
-meaning); ``LAYERS`` builds the other kinds from a LayerSpec and its input shape. Two modules
-are mlplab's own: :class:`Step` (forward only, as in the NumPy engine) and :class:`Dropout`,
-which draws its masks from its own ``torch.Generator`` instead of torch's global RNG.
+Each kind's torch builder is its record in :data:`mlplab.registry.LAYERS`. Two modules are
+mlplab's own: :class:`Step` (forward only, as in the NumPy engine) and :class:`Dropout`, which
+draws its masks from its own ``torch.Generator`` instead of torch's global RNG. ``ACTIVATIONS``
+and ``LAYERS`` below are views of the registry for code that looks builders up by name.
 """
 
 from __future__ import annotations
 
+from mlplab.registry import LAYERS as _KINDS
 from mlplab.torch import require_torch
 
 torch = require_torch()
@@ -70,42 +71,16 @@ class Dropout(torch.nn.Dropout):
         return x * keep / (1.0 - self.p)
 
 
-def _gelu(approximate: str = "none"):
+def gelu(approximate: str = "none"):
+    """torch.nn.GELU, refusing an ``approximate`` other than "none" or "tanh" as mlplab.nn does."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
     return torch.nn.GELU(approximate=approximate)
 
 
-# name -> factory taking the spec token's argument, if any (same meaning as in mlplab.nn)
-ACTIVATIONS = {
-    "identity": torch.nn.Identity,
-    "step": Step,
-    "sigmoid": torch.nn.Sigmoid,
-    "tanh": torch.nn.Tanh,
-    "relu": torch.nn.ReLU,
-    "leakyrelu": lambda negative_slope=0.01: torch.nn.LeakyReLU(negative_slope),
-    "softplus": lambda beta=1.0: torch.nn.Softplus(beta=beta),
-    "gelu": _gelu,
-    "silu": torch.nn.SiLU,
-    "softmax": lambda dim=-1: torch.nn.Softmax(dim=dim),
-}
-
-
-def _mixer(layer, shape, ctx):
-    from mlplab.torch.mixer import MLPMixer
-
-    in_shape, opts = layer.args
-    return MLPMixer(in_shape, **dict(opts))
-
-
-# kind -> builder(layer, input shape without the batch dimension, ctx) -> torch.nn.Module;
-# ctx carries the seed a Dropout draws from.
-LAYERS = {
-    "linear": lambda layer, shape, ctx: torch.nn.Linear(*layer.args),
-    "flatten": lambda layer, shape, ctx: torch.nn.Flatten(),
-    "dropout": lambda layer, shape, ctx: Dropout(*layer.args, seed=ctx["dropout_seed"]()),
-    "layernorm": lambda layer, shape, ctx: torch.nn.LayerNorm(shape[-1]),
-    "conv": lambda layer, shape, ctx: torch.nn.Conv2d(*layer.args, 3, padding=1),
-    "maxpool": lambda layer, shape, ctx: torch.nn.MaxPool2d(*(layer.args or (2,))),
-    "mixer": _mixer,
-}
+# Views of mlplab.registry.LAYERS: ACTIVATIONS[name](*argument) and LAYERS[kind](layer, input
+# shape without the batch dimension, ctx), ctx carrying the seed a Dropout draws from.
+ACTIVATIONS = {name: (lambda *args, k=kind: k.torch(args, (), {}))
+               for name, kind in _KINDS.items() if kind.activation}
+LAYERS = {name: (lambda layer, shape, ctx, k=kind: k.torch(layer.args, shape, ctx))
+          for name, kind in _KINDS.items() if not kind.activation}

@@ -1,0 +1,387 @@
+"""One record per layer kind and per loss: the only tables of them in mlplab.
+
+``LAYERS`` holds a :class:`LayerKind` per spec token kind ("linear" is written as its width,
+every other kind by its name). The spec parser (``mlplab.spec``), the spec's summary and
+parameter count, the NumPy builder, the PyTorch twin (``mlplab.torch.builder``) and
+``mlplab explain`` all read these records, so adding a layer or an activation is its module
+class plus one record here; ``tests/unit/test_registry.py`` walks the tables and fails when a
+record lacks a part.
+
+``LOSSES`` holds a :class:`LossKind` per loss name: the task it serves, the NumPy class, the
+``torch.nn`` class name and the name ``explain`` prints.
+
+This module imports only ``mlplab.nn`` and ``mlplab.errors`` (and ``mlplab.util``'s lookup):
+torch builders import torch when called, so ``import mlplab.registry`` never imports torch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mlplab.errors import SpecError
+from mlplab.nn import activations as act
+from mlplab.nn import layers as lay
+from mlplab.nn import losses as lo
+from mlplab.util import lookup
+
+Shape = tuple  # a shape without the batch dimension: (784,), (28, 28), (3, 32, 32)
+
+
+@dataclass(frozen=True)
+class ExplainForm:
+    """How ``mlplab explain`` writes an elementwise activation f.
+
+    text, latex : its name, e.g. "sigmoid" and ``\\sigma``.
+    derivative : "f'(z) = ..." as the engine's backward computes it, in text and LaTeX; None
+        when the module has no backward pass (the step function), so explain shows none.
+    """
+
+    text: str
+    latex: str
+    derivative: tuple[str, str] | None
+
+
+def _torch_nn():
+    import torch  # lazily: importing the registry never imports torch
+
+    return torch.nn
+
+
+def _same_shape(args: tuple, shape: Shape) -> Shape:
+    return shape
+
+
+def _no_parameters(args: tuple, shape: Shape) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """Everything mlplab knows about one kind of layer.
+
+    name : the spec token ("relu", "dropout", "conv"); "linear" is written as its width.
+    summary_name : its name in torchsummary's style ("Linear", "ReLU", "Conv2d"): the class
+        name of the module both engines build.
+    module : the NumPy engine's module class (None for layers only the twin builds).
+    numpy : builder ``(args, input shape, rng, dtype) -> mlplab.nn.Module``; None means "twin
+        only": ``ModelSpec.build`` refuses it and points to ``--engine torch``.
+    torch : builder ``(args, input shape, ctx) -> torch.nn.Module``; imports torch when called.
+        ``ctx["dropout_seed"]()`` gives a seed for a layer that draws randomness.
+    argument : converts the token's ":argument" (ValueError when it does not fit); None: the
+        kind takes no argument. Ignored when ``parse`` is given.
+    parse : ``(argument text, input shape) -> args`` for kinds whose arguments depend on the
+        incoming shape; raises SpecError (without the "model spec" prefix).
+    format : ``args -> token`` when the token is not ``name`` or ``name:args[0]``.
+    output_shape : ``(args, input shape) -> output shape`` (without the batch dimension).
+    num_parameters : ``(args, input shape) -> count``, computed without building anything.
+    activation : a nonlinearity (``mlplab.nn.ACTIVATIONS`` lists these).
+    explain : for elementwise activations, how explain writes them; None for every other kind
+        (explain writes out Linear layers and elementwise activations only).
+    """
+
+    name: str
+    summary_name: str
+    module: type | None
+    numpy: Callable[..., Any] | None
+    torch: Callable[..., Any]
+    argument: Callable[[str], Any] | None = None
+    parse: Callable[[str, Shape], tuple] | None = None
+    format: Callable[[tuple], str] | None = None
+    output_shape: Callable[[tuple, Shape], Shape] = _same_shape
+    num_parameters: Callable[[tuple, Shape], int] = _no_parameters
+    activation: bool = False
+    explain: ExplainForm | None = None
+
+    @property
+    def twin_only(self) -> bool:
+        """True when only the PyTorch twin builds this kind."""
+        return self.numpy is None
+
+    def read(self, arg: str, shape: Shape) -> tuple:
+        """The LayerSpec args of a token ``name:arg`` (``arg`` is "" when absent) whose input
+        has ``shape``; SpecError (without the "model spec" prefix) when ``arg`` does not fit."""
+        if self.parse is not None:
+            return self.parse(arg, shape)
+        if not arg:
+            return ()
+        if self.argument is None:
+            raise SpecError(f"{self.name} takes no argument")
+        try:
+            return (self.argument(arg),)
+        except ValueError:
+            raise SpecError(f"bad argument {arg!r} for {self.name}") from None
+
+    def token(self, args: tuple) -> str:
+        """The spec token of a layer of this kind with ``args`` (``read``'s inverse)."""
+        if self.format is not None:
+            return self.format(args)
+        return self.name + (f":{args[0]}" if args else "")
+
+
+# -- activations ----------------------------------------------------------------------------
+def _activation(module: type, torch: Callable[..., Any], explain: ExplainForm | None, *,
+                name: str | None = None, argument: Callable[[str], Any] | None = None
+                ) -> LayerKind:
+    """An activation: built as ``module(*args)`` in NumPy and ``torch(*args)`` in torch."""
+    return LayerKind(
+        name=name or module.__name__.lower(), summary_name=module.__name__, module=module,
+        numpy=lambda args, shape, rng, dtype: module(*args),
+        torch=lambda args, shape, ctx: torch(*args),
+        argument=argument, activation=True, explain=explain)
+
+
+def _torch_step():
+    from mlplab.torch.layers import Step
+
+    return Step()
+
+
+def _torch_gelu(approximate: str = "none"):
+    from mlplab.torch.layers import gelu
+
+    return gelu(approximate)
+
+
+def _gelu_argument(arg: str) -> str:
+    if arg not in ("none", "tanh"):
+        raise ValueError(arg)
+    return arg
+
+
+_ACTIVATIONS = [
+    _activation(act.Identity, lambda: _torch_nn().Identity(),
+                ExplainForm("identity", r"\operatorname{id}",
+                            ("identity'(z) = 1", r"\operatorname{id}'(z) = 1"))),
+    _activation(act.Step, _torch_step,
+                ExplainForm("step", r"\operatorname{step}", None)),
+    _activation(act.Sigmoid, lambda: _torch_nn().Sigmoid(),
+                ExplainForm("sigmoid", r"\sigma",
+                            ("sigmoid'(z) = a (1 - a)", r"\sigma'(z) = a\,(1 - a)"))),
+    _activation(act.Tanh, lambda: _torch_nn().Tanh(),
+                ExplainForm("tanh", r"\tanh", ("tanh'(z) = 1 - a²", r"\tanh'(z) = 1 - a^2"))),
+    _activation(act.ReLU, lambda: _torch_nn().ReLU(),
+                ExplainForm("relu", r"\operatorname{ReLU}",
+                            ("relu'(z) = 1 if z > 0, else 0",
+                             r"\operatorname{ReLU}'(z) = 1 \text{ if } z > 0\text{, else } 0"))),
+    _activation(act.LeakyReLU,
+                lambda negative_slope=0.01: _torch_nn().LeakyReLU(negative_slope),
+                ExplainForm("leakyrelu", r"\operatorname{LReLU}",
+                            ("leakyrelu'(z) = 1 if z > 0, else the slope",
+                             r"\operatorname{LReLU}'(z) = 1 \text{ if } z > 0 \text{, else the "
+                             r"slope}")),
+                argument=float),
+    _activation(act.Softplus, lambda beta=1.0: _torch_nn().Softplus(beta=beta),
+                ExplainForm("softplus", r"\operatorname{softplus}",
+                            ("softplus'(z) = sigmoid(beta z)",
+                             r"\operatorname{softplus}'(z) = \sigma(\beta z)")),
+                argument=float),
+    _activation(act.GELU, _torch_gelu,
+                ExplainForm("gelu", r"\operatorname{GELU}",
+                            ("gelu'(z) = Phi(z) + z phi(z)",
+                             r"\operatorname{GELU}'(z) = \Phi(z) + z\,\phi(z)")),
+                argument=_gelu_argument),
+    _activation(act.SiLU, lambda: _torch_nn().SiLU(),
+                ExplainForm("silu", r"\operatorname{SiLU}",
+                            ("silu'(z) = s (1 + z (1 - s)), s = sigmoid(z)",
+                             r"\operatorname{SiLU}'(z) = s\,(1 + z\,(1 - s)),\ s = \sigma(z)"))),
+    # Not elementwise, so explain does not write it out (cross_entropy has it inside the loss).
+    _activation(act.Softmax, lambda dim=-1: _torch_nn().Softmax(dim=dim), None, argument=int),
+]
+
+
+# -- layers with parameters or shape logic --------------------------------------------------
+def _parse_linear(arg: str, shape: Shape) -> tuple:
+    """``arg`` is the width itself (the token "256")."""
+    if len(shape) != 1:
+        raise SpecError(f"input of shape {shape} must be flattened before Linear(..., {arg}); "
+                        "add 'flatten'")
+    width = int(arg)
+    if width <= 0:
+        raise SpecError("layer width must be positive")
+    return (shape[0], width)
+
+
+def _torch_dropout(args: tuple, shape: Shape, ctx: dict):
+    from mlplab.torch.layers import Dropout
+
+    return Dropout(*args, seed=ctx["dropout_seed"]())
+
+
+_SHAPE_LAYERS = [
+    LayerKind(
+        "linear", "Linear", lay.Linear,
+        numpy=lambda args, shape, rng, dtype: lay.Linear(*args, rng=rng, dtype=dtype),
+        torch=lambda args, shape, ctx: _torch_nn().Linear(*args),
+        parse=_parse_linear, format=lambda args: str(args[1]),
+        output_shape=lambda args, shape: (args[1],),
+        num_parameters=lambda args, shape: args[0] * args[1] + args[1]),
+    LayerKind(
+        "flatten", "Flatten", lay.Flatten,
+        numpy=lambda args, shape, rng, dtype: lay.Flatten(),
+        torch=lambda args, shape, ctx: _torch_nn().Flatten(),
+        output_shape=lambda args, shape: (math.prod(shape),)),
+    LayerKind(
+        "dropout", "Dropout", lay.Dropout,
+        numpy=lambda args, shape, rng, dtype: lay.Dropout(*args, rng=rng),
+        torch=_torch_dropout, argument=float),
+    LayerKind(
+        "layernorm", "LayerNorm", lay.LayerNorm,
+        numpy=lambda args, shape, rng, dtype: lay.LayerNorm(shape[-1], dtype=dtype),
+        torch=lambda args, shape, ctx: _torch_nn().LayerNorm(shape[-1]),
+        num_parameters=lambda args, shape: 2 * shape[-1]),
+]
+
+
+# -- layers only the PyTorch twin builds ----------------------------------------------------
+MIXER_DEFAULTS = {"patch": 7, "dim": 64, "depth": 4, "tokens_hidden": 32, "channels_hidden": 128}
+
+
+def _image_shape(name: str, shape: Shape) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise SpecError(f"{name} needs a CxHxW input (e.g. 1x28x28 or 3x32x32), got shape "
+                        f"{shape}")
+    return shape
+
+
+def _positive_int(name: str, arg: str) -> int:
+    try:
+        value = int(arg)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise SpecError(f"bad argument {arg!r} for {name}; expected a positive integer")
+    return value
+
+
+def _parse_conv(arg: str, shape: Shape) -> tuple:
+    c, _, _ = _image_shape("conv", shape)
+    if not arg:
+        raise SpecError("conv needs its output channels, e.g. conv:32")
+    return (c, _positive_int("conv", arg))
+
+
+def _parse_maxpool(arg: str, shape: Shape) -> tuple:
+    _, h, w = _image_shape("maxpool", shape)
+    k = _positive_int("maxpool", arg) if arg else 2
+    if h // k < 1 or w // k < 1:
+        raise SpecError(f"maxpool:{k} does not fit a {h}x{w} input")
+    return (k,) if arg else ()
+
+
+def _parse_mixer(arg: str, shape: Shape) -> tuple:
+    c, h, w = _image_shape("mixer", shape)
+    opts = dict(MIXER_DEFAULTS)
+    for item in filter(None, arg.split(",")):
+        key, _, value = item.partition("=")
+        if key not in MIXER_DEFAULTS:
+            raise SpecError(f"unknown mixer option {key!r}; valid: {', '.join(MIXER_DEFAULTS)}")
+        opts[key] = _positive_int(f"mixer option {key}", value)
+    p = opts["patch"]
+    if h % p or w % p:
+        raise SpecError(f"mixer patch={p} does not divide the {h}x{w} input")
+    return ((c, h, w), tuple(opts.items()))
+
+
+def _mixer_parameters(args: tuple, shape: Shape) -> int:
+    (c, h, w), opts = args[0], dict(args[1])
+    p, d, t_h, c_h = opts["patch"], opts["dim"], opts["tokens_hidden"], opts["channels_hidden"]
+    tokens = (h // p) * (w // p)
+    block = (2 * d + tokens * t_h + t_h + t_h * tokens + tokens   # norm1, token-mixing MLP
+             + 2 * d + d * c_h + c_h + c_h * d + d)               # norm2, channel-mixing MLP
+    return c * p * p * d + d + opts["depth"] * block + 2 * d      # embedding, blocks, norm
+
+
+def _torch_mixer(args: tuple, shape: Shape, ctx: dict):
+    from mlplab.torch.mixer import MLPMixer
+
+    in_shape, opts = args
+    return MLPMixer(in_shape, **dict(opts))
+
+
+_TWIN_LAYERS = [
+    LayerKind(  # conv:C = Conv2d(in, C, 3, padding=1); args (in_channels, out_channels)
+        "conv", "Conv2d", None, numpy=None,
+        torch=lambda args, shape, ctx: _torch_nn().Conv2d(*args, 3, padding=1),
+        parse=_parse_conv, format=lambda args: f"conv:{args[1]}",
+        output_shape=lambda args, shape: (args[1], *shape[1:]),
+        num_parameters=lambda args, shape: args[0] * args[1] * 9 + args[1]),
+    LayerKind(  # maxpool[:k] = MaxPool2d(k), k = 2 by default; args () or (k,)
+        "maxpool", "MaxPool2d", None, numpy=None,
+        torch=lambda args, shape, ctx: _torch_nn().MaxPool2d(*(args or (2,))),
+        parse=_parse_maxpool,
+        output_shape=lambda args, shape: (shape[0], *(d // (args[0] if args else 2)
+                                                       for d in shape[1:]))),
+    LayerKind(  # an MLP-Mixer trunk (mlplab.torch.mixer); args ((C, H, W), options)
+        "mixer", "MLPMixer", None, numpy=None, torch=_torch_mixer,
+        parse=_parse_mixer,
+        format=lambda args: "mixer:" + ",".join(f"{k}={v}" for k, v in args[1]),
+        output_shape=lambda args, shape: (dict(args[1])["dim"],),
+        num_parameters=_mixer_parameters),
+]
+
+LAYERS: dict[str, LayerKind] = {k.name: k for k in (*_ACTIVATIONS, *_SHAPE_LAYERS,
+                                                     *_TWIN_LAYERS)}
+
+
+def layer_kind(name: str) -> LayerKind:
+    """The record of a layer kind; SpecError "unknown layer ..." listing the valid tokens."""
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise SpecError(unknown_layer_message(name)) from None
+
+
+def unknown_layer_message(name: str) -> str:
+    tokens = ", ".join(k for k in LAYERS if k != "linear")
+    return f"unknown layer {name!r}; choose one of a width (e.g. 256), {tokens}"
+
+
+# -- losses ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LossKind:
+    """One loss.
+
+    task : "regression" or "classification" (the course's output/loss pairs, seed 004).
+    numpy : the ``mlplab.nn`` loss class.
+    torch_name : the ``torch.nn`` class with the same meaning and keyword arguments.
+    explain : how ``mlplab explain`` names it.
+    """
+
+    name: str
+    task: str
+    numpy: type
+    torch_name: str
+    explain: str
+
+    def build(self, **kwargs) -> lo.Loss:
+        return self.numpy(**kwargs)
+
+    def torch_class(self):
+        return getattr(_torch_nn(), self.torch_name)
+
+    def build_torch(self, **kwargs):
+        return self.torch_class()(**kwargs)
+
+
+LOSSES: dict[str, LossKind] = {k.name: k for k in (
+    LossKind("mse", "regression", lo.MSELoss, "MSELoss", "mean squared error (MSELoss)"),
+    LossKind("bce", "classification", lo.BCELoss, "BCELoss",
+             "binary cross-entropy (BCELoss)"),
+    LossKind("bce_logits", "classification", lo.BCEWithLogitsLoss, "BCEWithLogitsLoss",
+             "binary cross-entropy on logits (BCEWithLogitsLoss)"),
+    LossKind("cross_entropy", "classification", lo.CrossEntropyLoss, "CrossEntropyLoss",
+             "softmax + cross-entropy (CrossEntropyLoss)"),
+)}
+
+
+def loss_kind(name: str) -> LossKind:
+    """The record of a loss; "unknown loss ..." (mlplab.util.lookup's error) otherwise."""
+    return lookup(LOSSES, name, "loss")
+
+
+def task_of(loss: str) -> str:
+    """Which task ``loss`` serves: "regression" or "classification"."""
+    return loss_kind(loss).task
