@@ -1,15 +1,115 @@
-"""The ``mlplab`` command: parses arguments and delegates; no logic lives here."""
+"""The ``mlplab`` command: parses arguments and delegates; no logic lives here.
+
+Start-up stays light: ``mlplab --version`` and ``mlplab --help`` import typer and nothing of
+mlplab's numerics. Each command imports what it needs inside, and the sub-apps registered with
+:func:`_mount` are imported only when their name is on the command line.
+
+One error boundary (:meth:`_Group.invoke`): an :class:`~mlplab.errors.MlplabError` (an error the
+user can fix) becomes one red line ``error: ...`` and exit code 2; any other exception is a bug
+in mlplab and prints its traceback and one line asking to report it (exit 1). Commands raise;
+they do not catch.
+"""
 
 from __future__ import annotations
 
+import importlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 
 from mlplab import __version__
+from mlplab.errors import MlplabError, UsageError
+
+# Sub-apps imported on first use: command name -> ("module:attribute", one-line help for the
+# command list). The attribute is a typer.Typer (a group of commands) or a plain function with
+# typer parameters (one command).
+_LAZY: dict[str, tuple[str, str]] = {}
+
+
+def _click_signals() -> tuple[type[BaseException], ...]:
+    """Exceptions typer/click use for control flow (exit codes, usage errors, --help): the
+    boundary lets them through. Typer >= 0.2x vendors click and bases them on TyperException."""
+    try:
+        from typer import TyperException as base
+    except ImportError:  # older typer on top of click
+        from click import ClickException as base
+    return typer.Exit, typer.Abort, base
+
+
+_SIGNALS = _click_signals()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one clear line to stderr and return the Exit to raise."""
+    typer.secho(f"error: {message}", err=True, fg="red")
+    return typer.Exit(code)
+
+
+def _report_bug() -> typer.Exit:
+    """Print the traceback of the exception being handled and one line asking to report it."""
+    import traceback
+
+    traceback.print_exc()
+    typer.secho(f"mlplab {__version__} hit a bug (traceback above), not a mistake of yours: "
+                "please report it with the command you ran and this traceback", err=True,
+                fg="red")
+    return typer.Exit(1)
+
+
+class _Group(TyperGroup):
+    """The top-level command group: the error boundary and the lazily imported sub-apps."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in _LAZY if n not in self.commands)]
+
+    def get_command(self, ctx, cmd_name):
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is None and cmd_name in _LAZY:
+            # Only the command list of --help asks for a command it will not run: a stub with
+            # the one-line help spares importing the sub-app (resolve_command loads the real one).
+            return typer.core.TyperCommand(cmd_name, help=_LAZY[cmd_name][1])
+        return cmd
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] in _LAZY and args[0] not in self.commands:
+            self.add_command(_load(args[0]), args[0])
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MlplabError as e:
+            raise fail(str(e)) from None
+        except _SIGNALS:
+            raise
+        except Exception:
+            raise _report_bug() from None
+
+
+def _mount(name: str, target: str, help: str) -> None:
+    """Register the sub-app or command ``target`` ("module:attribute") as ``mlplab NAME``,
+    imported only when NAME is on the command line; ``help`` is its line in ``mlplab --help``."""
+    _LAZY[name] = (target, help)
+
+
+def _load(name: str):
+    """The click command of the lazily registered ``name``, built as ``app.add_typer`` (a
+    typer.Typer) or ``app.command`` (a function) would have built it."""
+    module, _, attr = _LAZY[name][0].partition(":")
+    obj = getattr(importlib.import_module(module), attr)
+    holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    if isinstance(obj, typer.Typer):
+        holder.add_typer(obj, name=name)
+        return typer.main.get_command(holder).commands[name]
+    holder.command(name=name)(obj)
+    return typer.main.get_command(holder)  # one command: typer returns it, not a group
+
 
 app = typer.Typer(
     name="mlplab",
+    cls=_Group,
     help="Multilayer perceptrons you can see, check and compare.",
     no_args_is_help=True,
     add_completion=False,
@@ -31,10 +131,17 @@ def main(
     """Multilayer perceptrons you can see, check and compare."""
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one clear line to stderr and return the Exit to raise."""
-    typer.secho(f"error: {message}", err=True, fg="red")
-    return typer.Exit(code)
+@contextmanager
+def _user_error(kind: type[MlplabError], *types: type[Exception], message=str):
+    """Re-raise ``types`` from the block as ``kind(message(error))``: a thin adapter for the
+    places that still report a user's mistake with a built-in exception (see the callers);
+    anything else passes unchanged."""
+    try:
+        yield
+    except MlplabError:
+        raise
+    except types as e:
+        raise kind(message(e)) from e
 
 
 @app.command()
@@ -44,12 +151,9 @@ def summary(
 ):
     """Print a model's layers, output shapes and parameter counts (like torchsummary)."""
     from mlplab.nn import summary as nn_summary
-    from mlplab.spec import ModelSpec, SpecError
+    from mlplab.spec import ModelSpec
 
-    try:
-        model_spec = ModelSpec.parse(spec)
-    except SpecError as e:
-        raise fail(str(e)) from None
+    model_spec = ModelSpec.parse(spec)
     typer.echo(f"{model_spec}")
     if model_spec.twin_only:  # conv, maxpool, mixer: counted from the spec, no model built
         typer.echo(str(model_spec.summary()))
@@ -90,12 +194,17 @@ def run(
     trust_pickle: bool = typer.Option(False, "--trust-pickle",
                                       help="Allow reading pickled course files (runs code)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    seeds: str = typer.Option(None, "--seeds", help="Run every model once per seed (0-9 or "
+                              "0,3,7): mean ± sd, 95% CI, paired comparison with the baseline."),
+    workers: int = typer.Option(None, "--workers", help="--seeds: trials at a time (default: "
+                                "the number of cores)."),
+    backend: str = typer.Option("local", "--backend", help="--seeds: local processes or ray."),
+    address: str = typer.Option(None, "--address", help="--backend ray: auto or HOST:PORT."),
+    resume: bool = typer.Option(False, "--resume", help="--seeds: finish the newest such run."),
 ):
     """Run an experiment: train every model, then print and save the comparison."""
-
-    from mlplab.data import DataError
     from mlplab.experiments import load_experiment
-    from mlplab.experiments.config import ExperimentError, with_overrides
+    from mlplab.experiments.config import with_overrides
 
     console = _console()
     data_args = {}
@@ -103,29 +212,28 @@ def run(
         data_args["offline"] = True
     if trust_pickle:
         data_args["trust_pickle"] = True
-    try:
-        exp = with_overrides(load_experiment(name), epochs=epochs, seed=seed, engine=engine,
-                             data_dir=data_dir, data_args=data_args, device=device)
-    except (ExperimentError, DataError, ValueError, FileNotFoundError, ImportError) as e:
-        raise fail(str(e)) from None
+    exp = with_overrides(load_experiment(name), epochs=epochs, seed=seed, engine=engine,
+                         data_dir=data_dir, data_args=data_args, device=device)
+    if seeds is not None:   # many seeds: mlplab.sweep runs and summarises them
+        from mlplab.sweep.cli import run_seeds
+
+        return run_seeds(exp, seeds, seed=seed, out=out, workers=workers, backend=backend,
+                         address=address, resume=resume, quiet=quiet, console=console)
     _run_and_show(exp, out, quiet, console)
 
 
 def _run_and_show(exp, out, quiet, console):
-    """Run ``exp`` and print its table; the project's errors become one line and exit 2,
-    Ctrl-C prints what ran and exits 130."""
-    from mlplab.data import DataError
+    """Run ``exp`` and print its table; Ctrl-C prints what ran and exits 130."""
     from mlplab.experiments import RunInterrupted, run_experiment
-    from mlplab.experiments.config import ExperimentError
     from mlplab.report.tables import comparison, rich_table
 
     try:
-        run_dir = run_experiment(exp, out, progress=not quiet, console=console)
+        # torch missing for --engine torch: mlplab.torch.require_torch raises ImportError
+        with _user_error(UsageError, ImportError):
+            run_dir = run_experiment(exp, out, progress=not quiet, console=console)
     except RunInterrupted as e:
         _show(console, e.run_dir, comparison, rich_table)
         raise fail(str(e), code=130) from None
-    except (ExperimentError, DataError, ValueError, FileNotFoundError, ImportError) as e:
-        raise fail(str(e)) from None
     _show(console, run_dir, comparison, rich_table)
 
 
@@ -138,6 +246,11 @@ def _console():
     return Console(width=None if sys.stdout.isatty() else 150)
 
 
+# Training outcomes (metrics.json "outcome", History.status) whose message is not printed under
+# the table; diverged, interrupted and worse_than_start are.
+QUIET_OUTCOMES = ("ok", "early_stopped")
+
+
 def _show(console, run_dir, comparison, rich_table):
     import json
 
@@ -145,8 +258,8 @@ def _show(console, run_dir, comparison, rich_table):
     console.print(rich_table(*comparison(metrics), title=f"{metrics['experiment']} "
                                                          f"(seed {metrics['seed']})"))
     for key, info in metrics["models"].items():
-        if info.get("message") and info["status"] != "ok" or "above where" in \
-                info.get("message", ""):
+        # a metrics.json written before "outcome" existed: its "status" stands in
+        if info.get("message") and info.get("outcome", info["status"]) not in QUIET_OUTCOMES:
             console.print(f"[bold]{key}[/bold] {info['status']}: {info['message']}")
     if "demos" in metrics:  # a demo experiment (mlplab.modern): each demo's own table
         from mlplab.modern.report import show
@@ -158,14 +271,18 @@ def _show(console, run_dir, comparison, rich_table):
 @app.command()
 def report(run_dir: Path = typer.Argument(..., help="A folder written by `mlplab run`.")):
     """Re-render report.md and report.html of a finished run and print its table."""
+    import json
 
     from mlplab.report.build import rerender
     from mlplab.report.tables import comparison, rich_table
 
-    try:
+    # rerender raises FileNotFoundError for a folder without metrics.json, and JSONDecodeError
+    # or KeyError for a damaged one or one of another layout
+    with _user_error(UsageError, FileNotFoundError), _user_error(
+            UsageError, json.JSONDecodeError, KeyError,
+            message=lambda e: f"{run_dir}: metrics.json or config.json is damaged or of another "
+                              f"layout ({type(e).__name__}: {e}); run the experiment again"):
         rerender(run_dir)
-    except (FileNotFoundError, ValueError, KeyError) as e:
-        raise fail(str(e)) from None
     _show(_console(), run_dir, comparison, rich_table)
 
 
@@ -177,7 +294,7 @@ def results(
     only: list[str] = typer.Option(None, "--only", help="Run only these experiments."),
 ):
     """Run every experiment whose data are here and write their tables to docs/experiments.md."""
-    from mlplab.report.results import write_results
+    from mlplab.experiments.results import write_results
 
     typer.echo(str(write_results(out, runs, seed, only or None, progress=True,
                                  console=_console())))
@@ -243,23 +360,18 @@ def train(
     """Train the course's baseline (linear or softmax regression) and an MLP on your own data,
     then print and save the comparison (the same run folder and report as `mlplab run`)."""
     from mlplab.byod import TrainOptions, build_experiment, parse_hidden, parse_names
-    from mlplab.data import DataError
-    from mlplab.experiments.config import ExperimentError
 
     console = _console()
-    try:
-        opts = TrainOptions(target=target, task=task, missing=missing, drop=parse_names(drop),
-                            categorical=parse_names(categorical), image_size=image_size,
-                            grayscale=not color, hidden=parse_hidden(hidden),
-                            activation=activation, optimizer=optimizer, lr=lr, epochs=epochs,
-                            batch_size=batch_size, val_fraction=val_fraction,
-                            test_fraction=test_fraction, early_stopping=early_stopping,
-                            seed=seed, engine=engine, compare_sklearn=compare_sklearn, name=name)
-        exp = build_experiment(data, opts)
-        for note in exp.notes:
-            console.print(note, soft_wrap=True, markup=False, highlight=False)
-    except (ExperimentError, DataError, ValueError, FileNotFoundError, ImportError) as e:
-        raise fail(str(e)) from None
+    opts = TrainOptions(target=target, task=task, missing=missing, drop=parse_names(drop),
+                        categorical=parse_names(categorical), image_size=image_size,
+                        grayscale=not color, hidden=parse_hidden(hidden),
+                        activation=activation, optimizer=optimizer, lr=lr, epochs=epochs,
+                        batch_size=batch_size, val_fraction=val_fraction,
+                        test_fraction=test_fraction, early_stopping=early_stopping,
+                        seed=seed, engine=engine, compare_sklearn=compare_sklearn, name=name)
+    exp = build_experiment(data, opts)
+    for note in exp.notes:
+        console.print(note, soft_wrap=True, markup=False, highlight=False)
     _run_and_show(exp, out, quiet, console)
 
 
@@ -273,14 +385,15 @@ def predict(
     out: Path = typer.Option(Path("predictions.csv"), "--out", help="CSV file to write."),
 ):
     """Predict new rows with a model of a `mlplab train` run, preprocessed as in training."""
+    import json
+
     from mlplab.byod import describe
     from mlplab.byod import predict as byod_predict
-    from mlplab.data import DataError
 
-    try:
+    with _user_error(UsageError, json.JSONDecodeError,  # a hand-edited or truncated run folder
+                     message=lambda e: f"{run_dir}: a JSON file of the run folder is damaged "
+                                       f"({e}); train again or restore the file"):
         result = byod_predict(run_dir, data, model=model, out=out)
-    except (DataError, ValueError, FileNotFoundError) as e:
-        raise fail(str(e)) from None
     for line in describe(result):
         typer.echo(line)
 
@@ -298,15 +411,16 @@ def plot_activations(out: Path = typer.Option(Path("activations.png"), "--out", 
     typer.echo(str(activations(out)))
 
 
-def _mount():
-    from mlplab.data.cli import app as data_app
-    from mlplab.explain.cli import explain
-
-    app.add_typer(data_app, name="data")
-    app.command()(explain)
-
-
-_mount()
+_mount("data", "mlplab.data.cli:app",
+       "Data sets: list them, and show what one holds (shape, classes, rows or images).")
+_mount("explain", "mlplab.explain.cli:explain",
+       "Work a forward pass, the loss, the backward pass and the SGD update out by hand.")
+_mount("export", "mlplab.export.cli:export",
+       "Write a trained model with its preprocessing as an ONNX graph: raw rows in, "
+       "probabilities and labels (classification) or values (regression) out.")
+_mount("sweep", "mlplab.sweep.cli:sweep",
+       "Run a grid of settings (the product of the --set lists) over seeds; choose on the "
+       "validation split and report held-out splits for the chosen setting only.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,15 +6,23 @@ import os
 import tempfile
 from pathlib import Path
 
+from mlplab.errors import MlplabError, UsageError
 
-def lookup(registry: dict, name, what: str):
-    """``registry[name]``, or a ValueError naming the bad value and listing the valid ones:
+
+def unknown_name(registry, name, what: str) -> str:
+    """The one wording for a name that is not in ``registry`` (any iterable of names):
+    "unknown optimizer 'adamax'; choose one of sgd, adagrad, ..."."""
+    return f"unknown {what} {name!r}; choose one of {', '.join(map(str, registry))}"
+
+
+def lookup(registry: dict, name, what: str, error: type[MlplabError] = UsageError):
+    """``registry[name]``, or ``error`` (a :class:`UsageError` unless the caller's contract
+    names another :class:`MlplabError`) naming the bad value and listing the valid ones:
     "unknown optimizer 'adamax'; choose one of sgd, adagrad, ..."."""
     try:
         return registry[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown {what} {name!r}; choose one of "
-                         f"{', '.join(map(str, registry))}") from None
+        raise error(unknown_name(registry, name, what)) from None
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:

@@ -1,4 +1,4 @@
-"""The `mlplab data` typer sub-app, driven with CliRunner."""
+"""`mlplab data`, driven with CliRunner through the main app (and so its error boundary)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from mlplab.data.cli import _parse_value, app
+from mlplab.cli import app
+from mlplab.data.cli import _parse_value
 
 runner = CliRunner()
 
 
 def _run(*args):
-    return runner.invoke(app, list(map(str, args)), catch_exceptions=False)
+    return runner.invoke(app, ["data", *map(str, args)], catch_exceptions=False)
 
 
 def test_list_shows_every_data_set():
@@ -67,25 +68,26 @@ def test_show_pickle_needs_trust_flag(tmp_path):
     path = tmp_path / "NonLinear_data.npy"
     np.save(path, {"X": np.zeros((6, 2)), "labels": np.array([0, 1, 2] * 2)})
     result = _run("show", "nonlinear", "--path", path, "--out", tmp_path)
-    assert result.exit_code == 1 and "--trust-pickle" in result.output
+    assert result.exit_code == 2 and "--trust-pickle" in result.stderr
     result = _run("show", "nonlinear", "--path", path, "--trust-pickle", "--out", tmp_path)
     assert result.exit_code == 0 and "(6, 2) float32" in result.output
 
 
 @pytest.mark.parametrize("args, expect", [
     (["show", "fer2013"], "--data-dir"),
-    (["show", "nope"], "valid names"),
+    (["show", "nope"], "unknown data set 'nope'; choose one of auto-mpg, "),
     (["show", "xor", "--offline"], "unknown argument(s) offline"),
     (["show", "moons", "--set", "noise=-1"], "Invalid noise"),
 ])
-def test_show_errors_exit_1_with_one_clear_line(args, expect):
+def test_show_errors_exit_2_with_one_clear_line(args, expect):
     result = _run(*args)
-    assert result.exit_code == 1
-    assert "error:" in result.output and expect in result.output.replace("\n", " ")
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and expect in line
 
 
 def test_bad_set_syntax():
-    result = runner.invoke(app, ["show", "xor", "--set", "noise"])
+    result = runner.invoke(app, ["data", "show", "xor", "--set", "noise"])
     assert result.exit_code != 0 and "KEY=VALUE" in result.output
 
 

@@ -134,11 +134,7 @@ def show(
         kwargs["offline"] = True
     if trust_pickle:
         kwargs["trust_pickle"] = True
-    try:
-        ds = load(name, **kwargs)
-    except ValueError as e:  # DataError is a ValueError; so are invalid arguments
-        console.print(f"[red]error:[/red] {e}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    ds = load(name, **kwargs)  # a DataError reaches the CLI's boundary: one line, exit 2
     console.print(_summary(ds))
     if ds.class_names:
         console.print(_classes(ds))

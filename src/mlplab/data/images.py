@@ -42,11 +42,11 @@ def _size_hw(image_size) -> tuple[int, int] | None:
         try:
             h, w = (int(v) for v in image_size)
         except (TypeError, ValueError):
-            raise ValueError(
+            raise DataError(
                 f"Invalid image_size: {image_size!r} (need an int or (height, width))"
             ) from None
     if h < 1 or w < 1:
-        raise ValueError(f"Invalid image_size: {image_size!r} (need positive sizes)")
+        raise DataError(f"Invalid image_size: {image_size!r} (need positive sizes)")
     return h, w
 
 

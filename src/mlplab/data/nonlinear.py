@@ -99,7 +99,7 @@ def nonlinear(
         source = str(path)
     else:
         if n_per_class < 1 or not noise >= 0:
-            raise ValueError(f"Invalid n_per_class={n_per_class!r} or noise={noise!r}")
+            raise DataError(f"Invalid n_per_class={n_per_class!r} or noise={noise!r}")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         X, y = spiral_arms([n_per_class] * 3, noise, rng, 4.0 * np.arange(3))
         classes = list(CLASSES)

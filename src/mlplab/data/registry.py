@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mlplab.data.dataset import DataError, Dataset
+from mlplab.util import unknown_name
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,7 @@ def loader_parameters(name: str) -> list[str]:
 def _entry(name: str) -> _Entry:
     key = _normalize(name)
     if key not in _REGISTRY:
-        raise DataError(
-            f"Unknown data set {name!r}; valid names: {', '.join(sorted(_REGISTRY))}"
-        )
+        raise DataError(unknown_name(_REGISTRY, name, "data set"))
     return _REGISTRY[key]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlplab.data.dataset import Dataset
+from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.nonlinear import FEATURES, spiral_arms
 from mlplab.data.registry import register
 
@@ -20,9 +20,9 @@ def _rng(seed: int | np.random.Generator) -> np.random.Generator:
 
 def _check(n: int, noise: float, k: int = 1, min_per_class: int = 1) -> None:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < k * min_per_class:
-        raise ValueError(f"Invalid n: {n!r} (need an integer >= {k * min_per_class})")
+        raise DataError(f"Invalid n: {n!r} (need an integer >= {k * min_per_class})")
     if not noise >= 0:
-        raise ValueError(f"Invalid noise: {noise!r} (need a number >= 0)")
+        raise DataError(f"Invalid noise: {noise!r} (need a number >= 0)")
 
 
 def _per_class(n: int, k: int) -> list[int]:
@@ -73,7 +73,7 @@ def circles(
     """Outer circle radius 1 (class 0), inner radius ``factor`` (class 1), plus noise."""
     _check(n, noise, 2)
     if not 0 < factor < 1:
-        raise ValueError(f"Invalid factor: {factor!r} (need 0 < factor < 1)")
+        raise DataError(f"Invalid factor: {factor!r} (need 0 < factor < 1)")
     rng = _rng(seed)
     n0, n1 = _per_class(n, 2)
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
@@ -113,7 +113,7 @@ def checkerboard(
     is Gaussian jitter added after labelling (so points cross the cell borders)."""
     _check(n, noise)
     if tiles < 2:
-        raise ValueError(f"Invalid tiles: {tiles!r} (need >= 2)")
+        raise DataError(f"Invalid tiles: {tiles!r} (need >= 2)")
     rng = _rng(seed)
     X = rng.uniform(-1, 1, size=(n, 2))
     cells = np.clip(np.floor((X + 1) / 2 * tiles), 0, tiles - 1).astype(np.int64)

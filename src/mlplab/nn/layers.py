@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlplab.errors import SpecError  # the input does not fit the model: the user's spec or data
 from mlplab.nn.init import default_uniform
 from mlplab.nn.module import Module, Parameter
 
@@ -49,8 +50,8 @@ class Linear(Module):
 
     def forward(self, x):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{self._label()}: expected input of shape (N, {self.in_features}), "
-                             f"got {tuple(x.shape)}")
+            raise SpecError(f"{self._label()}: expected input of shape (N, {self.in_features}), "
+                            f"got {tuple(x.shape)}")
         self._x = x
         y = x @ self.weight.data.T
         if self.bias is not None:
@@ -148,8 +149,8 @@ class LayerNorm(Module):
     def forward(self, x):
         k = len(self.normalized_shape)
         if tuple(x.shape[-k:]) != self.normalized_shape:
-            raise ValueError(f"{self._label()}: expected input ending in "
-                             f"{self.normalized_shape}, got {tuple(x.shape)}")
+            raise SpecError(f"{self._label()}: expected input ending in "
+                            f"{self.normalized_shape}, got {tuple(x.shape)}")
         axes = tuple(range(x.ndim - k, x.ndim))
         mu = x.mean(axis=axes, keepdims=True)
         xc = x - mu
