@@ -58,8 +58,11 @@ def load(name: str, **kwargs) -> Dataset:
     """Load the data set registered as ``name`` (e.g. ``"auto-mpg"``), passing ``kwargs`` on.
 
     Unknown names and arguments the loader does not take raise :class:`DataError`.
+    ``features=[...]`` replaces a two-feature data set's columns by the named features of
+    ``mlplab.data.features`` (x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)).
     """
     entry = _entry(name)
+    features = kwargs.pop("features", None)   # any 2-D data set: see mlplab.data.features
     params = inspect.signature(entry.loader).parameters
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         unknown = sorted(set(kwargs) - set(params))
@@ -68,4 +71,9 @@ def load(name: str, **kwargs) -> Dataset:
                 f"{entry.name}: unknown argument(s) {', '.join(unknown)}; "
                 f"it takes: {', '.join(params) or 'no arguments'}"
             )
-    return entry.loader(**kwargs)
+    ds = entry.loader(**kwargs)
+    if features is not None:
+        from mlplab.data.features import with_features
+
+        ds = with_features(ds, features)
+    return ds
