@@ -63,6 +63,8 @@ class LayerKind:
     """Everything mlplab knows about one kind of layer.
 
     name : the spec token ("relu", "dropout", "conv"); "linear" is written as its width.
+    example : a small spec using this kind (with its argument when it takes one);
+        ``tests/unit/test_registry.py`` builds it in both engines and checks the record.
     summary_name : its name in torchsummary's style ("Linear", "ReLU", "Conv2d"): the class
         name of the module both engines build.
     module : the NumPy engine's module class (None for layers only the twin builds).
@@ -87,6 +89,7 @@ class LayerKind:
     module: type | None
     numpy: Callable[..., Any] | None
     torch: Callable[..., Any]
+    example: str
     argument: Callable[[str], Any] | None = None
     parse: Callable[[str, Shape], tuple] | None = None
     format: Callable[[tuple], str] | None = None
@@ -123,14 +126,17 @@ class LayerKind:
 
 # -- activations ----------------------------------------------------------------------------
 def _activation(module: type, torch: Callable[..., Any], explain: ExplainForm | None, *,
-                name: str | None = None, argument: Callable[[str], Any] | None = None
+                argument: Callable[[str], Any] | None = None, example_arg: str = ""
                 ) -> LayerKind:
-    """An activation: built as ``module(*args)`` in NumPy and ``torch(*args)`` in torch."""
+    """An activation named after its class ("relu" for ReLU): built as ``module(*args)`` in
+    NumPy and ``torch(*args)`` in torch."""
+    name = module.__name__.lower()
     return LayerKind(
-        name=name or module.__name__.lower(), summary_name=module.__name__, module=module,
+        name=name, summary_name=module.__name__, module=module,
         numpy=lambda args, shape, rng, dtype: module(*args),
         torch=lambda args, shape, ctx: torch(*args),
-        argument=argument, activation=True, explain=explain)
+        example=f"3-4-{name}{example_arg}-2", argument=argument, activation=True,
+        explain=explain)
 
 
 def _torch_step():
@@ -172,23 +178,24 @@ _ACTIVATIONS = [
                             ("leakyrelu'(z) = 1 if z > 0, else the slope",
                              r"\operatorname{LReLU}'(z) = 1 \text{ if } z > 0 \text{, else the "
                              r"slope}")),
-                argument=float),
+                argument=float, example_arg=":0.2"),
     _activation(act.Softplus, lambda beta=1.0: _torch_nn().Softplus(beta=beta),
                 ExplainForm("softplus", r"\operatorname{softplus}",
                             ("softplus'(z) = sigmoid(beta z)",
                              r"\operatorname{softplus}'(z) = \sigma(\beta z)")),
-                argument=float),
+                argument=float, example_arg=":2.0"),
     _activation(act.GELU, _torch_gelu,
                 ExplainForm("gelu", r"\operatorname{GELU}",
                             ("gelu'(z) = Phi(z) + z phi(z)",
                              r"\operatorname{GELU}'(z) = \Phi(z) + z\,\phi(z)")),
-                argument=_gelu_argument),
+                argument=_gelu_argument, example_arg=":tanh"),
     _activation(act.SiLU, lambda: _torch_nn().SiLU(),
                 ExplainForm("silu", r"\operatorname{SiLU}",
                             ("silu'(z) = s (1 + z (1 - s)), s = sigmoid(z)",
                              r"\operatorname{SiLU}'(z) = s\,(1 + z\,(1 - s)),\ s = \sigma(z)"))),
     # Not elementwise, so explain does not write it out (cross_entropy has it inside the loss).
-    _activation(act.Softmax, lambda dim=-1: _torch_nn().Softmax(dim=dim), None, argument=int),
+    _activation(act.Softmax, lambda dim=-1: _torch_nn().Softmax(dim=dim), None, argument=int,
+                example_arg=":1"),
 ]
 
 
@@ -214,23 +221,24 @@ _SHAPE_LAYERS = [
     LayerKind(
         "linear", "Linear", lay.Linear,
         numpy=lambda args, shape, rng, dtype: lay.Linear(*args, rng=rng, dtype=dtype),
-        torch=lambda args, shape, ctx: _torch_nn().Linear(*args),
+        torch=lambda args, shape, ctx: _torch_nn().Linear(*args), example="3-4-2",
         parse=_parse_linear, format=lambda args: str(args[1]),
         output_shape=lambda args, shape: (args[1],),
         num_parameters=lambda args, shape: args[0] * args[1] + args[1]),
     LayerKind(
         "flatten", "Flatten", lay.Flatten,
         numpy=lambda args, shape, rng, dtype: lay.Flatten(),
-        torch=lambda args, shape, ctx: _torch_nn().Flatten(),
+        torch=lambda args, shape, ctx: _torch_nn().Flatten(), example="2x3-flatten-2",
         output_shape=lambda args, shape: (math.prod(shape),)),
     LayerKind(
         "dropout", "Dropout", lay.Dropout,
         numpy=lambda args, shape, rng, dtype: lay.Dropout(*args, rng=rng),
-        torch=_torch_dropout, argument=float),
+        torch=_torch_dropout, example="3-4-dropout:0.25-2", argument=float),
     LayerKind(
         "layernorm", "LayerNorm", lay.LayerNorm,
         numpy=lambda args, shape, rng, dtype: lay.LayerNorm(shape[-1], dtype=dtype),
         torch=lambda args, shape, ctx: _torch_nn().LayerNorm(shape[-1]),
+        example="3-4-layernorm-2",
         num_parameters=lambda args, shape: 2 * shape[-1]),
 ]
 
@@ -305,17 +313,20 @@ _TWIN_LAYERS = [
     LayerKind(  # conv:C = Conv2d(in, C, 3, padding=1); args (in_channels, out_channels)
         "conv", "Conv2d", None, numpy=None,
         torch=lambda args, shape, ctx: _torch_nn().Conv2d(*args, 3, padding=1),
+        example="2x6x6-conv:3-flatten-2",
         parse=_parse_conv, format=lambda args: f"conv:{args[1]}",
         output_shape=lambda args, shape: (args[1], *shape[1:]),
         num_parameters=lambda args, shape: args[0] * args[1] * 9 + args[1]),
     LayerKind(  # maxpool[:k] = MaxPool2d(k), k = 2 by default; args () or (k,)
         "maxpool", "MaxPool2d", None, numpy=None,
         torch=lambda args, shape, ctx: _torch_nn().MaxPool2d(*(args or (2,))),
+        example="2x6x6-maxpool:3-maxpool-flatten-2",
         parse=_parse_maxpool,
         output_shape=lambda args, shape: (shape[0], *(d // (args[0] if args else 2)
                                                        for d in shape[1:]))),
     LayerKind(  # an MLP-Mixer trunk (mlplab.torch.mixer); args ((C, H, W), options)
         "mixer", "MLPMixer", None, numpy=None, torch=_torch_mixer,
+        example="1x8x8-mixer:patch=4,dim=6,depth=2,tokens_hidden=5,channels_hidden=7-2",
         parse=_parse_mixer,
         format=lambda args: "mixer:" + ",".join(f"{k}={v}" for k, v in args[1]),
         output_shape=lambda args, shape: (dict(args[1])["dim"],),
