@@ -2,7 +2,8 @@
 
 Each takes ``n`` (total samples, spread evenly over the classes), ``noise`` and ``seed`` (an
 int for ``np.random.default_rng`` or a Generator) and returns X float32 (n, 2), y int64 and
-splits ``{"train": all rows}``; rows are ordered by class.
+splits ``{"train": all rows}``; rows are ordered by class. ``plane`` and ``multigauss`` are
+regression surfaces instead: y float32 (n,).
 """
 
 from __future__ import annotations
@@ -134,3 +135,43 @@ def spiral(
     X, y = spiral_arms(_per_class(n, k), noise, _rng(seed), 2 * np.pi * np.arange(k) / k)
     return _toy("spiral", X, y, [str(j) for j in range(k)],
                 f"spiral(n={n}, noise={noise}, seed={seed}, k={k})")
+
+
+# -- 2-D regression surfaces (TensorFlow Playground's regression data) ---------------------
+def _surface(name: str, X: np.ndarray, y: np.ndarray, how: str) -> Dataset:
+    return Dataset(
+        name=name, task="regression", X=np.ascontiguousarray(X, dtype=np.float32),
+        y=np.asarray(y, dtype=np.float32), feature_names=list(FEATURES), source=f"generated: {how}",
+        splits={"train": np.arange(len(y), dtype=np.int64)}, target_name="y",
+    )
+
+
+@register("plane", "regression: y = (x1 + x2) / 2 plus noise, x uniform in [-1, 1]^2")
+def plane(n: int = 400, noise: float = 0.0, seed: int | np.random.Generator = 0) -> Dataset:
+    """X float32 (n, 2) uniform in [-1, 1]^2, y float32 (n,) = (x1 + x2) / 2 + noise * N(0, 1)."""
+    _check(n, noise)
+    rng = _rng(seed)
+    X = rng.uniform(-1, 1, size=(n, 2))
+    y = 0.5 * (X[:, 0] + X[:, 1]) + noise * rng.standard_normal(n)
+    return _surface("plane", X, y, f"plane(n={n}, noise={noise}, seed={seed})")
+
+
+# (centre x1, centre x2, sign) of the bumps of `multigauss`
+BUMPS = ((-0.6, 0.4, 1), (0.0, 0.4, -1), (0.6, 0.4, 1),
+         (-0.6, -0.4, -1), (0.0, -0.4, 1), (0.6, -0.4, -1))
+
+
+@register("multigauss", "regression: six Gaussian bumps of alternating sign, x in [-1, 1]^2")
+def multigauss(n: int = 400, noise: float = 0.0, seed: int | np.random.Generator = 0) -> Dataset:
+    """X float32 (n, 2) uniform in [-1, 1]^2, y float32 (n,) = sum over BUMPS of
+    sign * exp(-|x - centre|^2 / (2 * 0.2^2)), plus noise * N(0, 1)."""
+    _check(n, noise)
+    rng = _rng(seed)
+    width = 0.2
+    X = rng.uniform(-1, 1, size=(n, 2))
+    y = np.zeros(n)
+    for cx, cy, sign in BUMPS:
+        y += sign * np.exp(-((X[:, 0] - cx) ** 2 + (X[:, 1] - cy) ** 2) / (2 * width ** 2))
+    y += noise * rng.standard_normal(n)
+    return _surface("multigauss", X, y,
+                    f"multigauss(n={n}, noise={noise}, seed={seed})")
