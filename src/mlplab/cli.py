@@ -421,6 +421,8 @@ _mount("export", "mlplab.export.cli:export",
 _mount("sweep", "mlplab.sweep.cli:sweep",
        "Run a grid of settings (the product of the --set lists) over seeds; choose on the "
        "validation split and report held-out splits for the chosen setting only.")
+_mount("playground", "mlplab.playground.cli:playground",
+       "TensorFlow Playground on mlplab's engine: train small networks on 2-D data, live.")
 
 
 if __name__ == "__main__":  # pragma: no cover
