@@ -9,6 +9,8 @@ import typer
 
 from mlplab.explain.core import MAX_STEPS, ExplainError
 
+# render.BACKENDS' keys, spelled out so that registering the command imports no renderer
+# (tests/explain checks that the two agree).
 FORMATS = ("text", "markdown", "latex")
 
 
