@@ -205,7 +205,7 @@ def test_classification_metrics_exact():
 
 
 def test_cosine_schedule_warms_up_then_decays():
-    from mlplab.train.trainer import make_schedule
+    from mlplab.train.callbacks import make_schedule
 
     f = make_schedule({"kind": "cosine", "warmup": 0.1})
     assert f(0.05) == pytest.approx(0.5)

@@ -96,13 +96,17 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Take ``state_dict()``'s layout back. Hyperparameters whose default is a tuple
+        (Adam's ``betas``) are made tuples again: a state dict that went through JSON, as a
+        checkpoint's does, holds lists."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
             len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)
         ):
             raise ValueError("optimizer state_dict does not match this optimizer's parameters")
         for g, own in zip(groups, self.param_groups):
-            own.update({k: v for k, v in g.items() if k != "params"})
+            own.update({k: tuple(v) if isinstance(self.defaults.get(k), tuple) else v
+                        for k, v in g.items() if k != "params"})
         self.state = {int(k): {n: (np.array(v) if isinstance(v, np.ndarray) else v)
                                for n, v in s.items()}
                       for k, s in state_dict["state"].items()}
