@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 from mlplab import nn, optim  # noqa: E402
+from mlplab.errors import UsageError  # noqa: E402
 from mlplab.spec import ModelSpec, SpecError  # noqa: E402
 from mlplab.torch import TORCH_MISSING, build, copy_weights  # noqa: E402
 from mlplab.torch.builder import to_torch_dtype  # noqa: E402
@@ -144,10 +145,10 @@ def test_dropout_is_seeded_and_leaves_the_global_rng_alone():
 def test_devices_and_dtypes():
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert resolve_device("cpu").type == "cpu" and resolve_device(None) == resolve_device("auto")
-    with pytest.raises(ValueError, match="choose one of auto, cpu, cuda"):
+    with pytest.raises(UsageError, match="choose one of auto, cpu, cuda"):
         resolve_device("tpu")
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="CUDA is not available"):
+        with pytest.raises(UsageError, match="CUDA is not available"):
             resolve_device("cuda")
     assert to_torch_dtype(np.float64) is torch.float64 and to_torch_dtype("float32") is \
         torch.float32
@@ -172,6 +173,43 @@ def test_engine_names_and_errors():
         e.train_step(np.zeros((3, 4), np.float32), np.zeros((3, 2), np.float32))
     with pytest.raises(ValueError, match="do not fit the model's input"):
         e.predict(np.zeros((3, 5), np.float32))
+
+
+def test_the_twin_is_a_registered_engine_of_the_shared_interface():
+    from mlplab.engines import build_engine, engine_class
+    from mlplab.train.engine import BaseEngine, Engine
+
+    assert engine_class("torch") is TorchEngine
+    e = build_engine("torch", spec="4-8-relu-3", loss="cross_entropy", optimizer="adam",
+                     lr=0.01, seed=0, device="cpu", dtype=np.float64)
+    assert isinstance(e, Engine) and isinstance(e, BaseEngine)
+    members = set(Engine.__annotations__) | {k for k in vars(Engine) if not k.startswith("_")}
+    assert all(hasattr(e, m) for m in members)
+    assert (e.name, e.task, e.threshold, e.dtype) == ("torch", "classification", 0.0,
+                                                     np.float64)
+    X = np.random.default_rng(0).standard_normal((50, 4))
+    whole = e.predict(X)
+    assert whole.shape == (50, 3) and whole.dtype == np.float64
+    np.testing.assert_allclose(e.predict(X, batch_size=7), whole, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(e.predict(X, transform=lambda c: c * 2), e.predict(X * 2),
+                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(e.labels(whole), whole.argmax(axis=1))
+    # the same weights give the NumPy engine's outputs
+    n = build_engine("numpy", spec="4-8-relu-3", loss="cross_entropy", optimizer="adam",
+                     lr=0.01, seed=0, dtype=np.float64)
+    np.testing.assert_allclose(whole, n.predict(X), rtol=1e-12, atol=1e-14)
+
+
+def test_optimizer_state_from_json_lists_loads():
+    """Checkpoints keep param_groups as JSON, where Adam's betas tuple becomes a list."""
+    e = engine()
+    state = e.optimizer_state_dict()
+    state = {"state": state["state"],
+             "param_groups": [{k: list(v) if isinstance(v, tuple) else v for k, v in g.items()}
+                              for g in state["param_groups"]]}
+    assert state["param_groups"][0]["betas"] == [0.9, 0.999]
+    e.load_optimizer_state_dict(state)
+    assert e.optimizer.param_groups[0]["betas"] == (0.9, 0.999)
 
 
 def test_engine_state_optimizer_state_and_save(tmp_path):

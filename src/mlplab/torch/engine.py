@@ -1,6 +1,6 @@
 """TorchEngine: the PyTorch twin behind the engine interface the Trainer drives.
 
-Same methods as :class:`mlplab.train.engine.NumpyEngine`, NumPy arrays at the edges
+A :class:`mlplab.train.engine.BaseEngine` like the NumPy engine, NumPy arrays at the edges
 (``train_step``, ``predict``, ``loss``, ``state_dict``, ``optimizer_state_dict`` take and give
 NumPy arrays and plain numbers), so ``--engine torch`` runs every experiment through the same
 Trainer, checkpoints and reports. Loss and optimizer names map to torch's classes below.
@@ -12,19 +12,24 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlplab import nn
+from mlplab.errors import UsageError
 from mlplab.spec import ModelSpec
 from mlplab.torch import require_torch
 from mlplab.torch.builder import build, load_state, to_torch_dtype
-from mlplab.train.engine import LearningRate, prepare_targets, task_of
+from mlplab.train.engine import BaseEngine
 from mlplab.util import lookup
 
 torch = require_torch()
 
-LOSSES = {
-    "mse": torch.nn.MSELoss, "bce": torch.nn.BCELoss, "bce_logits": torch.nn.BCEWithLogitsLoss,
-    "cross_entropy": torch.nn.CrossEntropyLoss,
-}
+
+def _torch_losses() -> dict:
+    """mlplab's loss names -> torch.nn classes, read from the loss registry."""
+    from mlplab.registry import LOSSES as kinds
+
+    return {name: kind.torch_class() for name, kind in kinds.items()}
+
+
+LOSSES = _torch_losses()
 OPTIMIZERS = {
     "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "adadelta": torch.optim.Adadelta,
     "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
@@ -33,14 +38,14 @@ OPTIMIZERS = {
 
 def _cuda(name: str):
     if not torch.cuda.is_available():
-        raise ValueError(f"Invalid device: {name!r}: CUDA is not available here (torch "
+        raise UsageError(f"Invalid device: {name!r}: CUDA is not available here (torch "
                          f"{torch.__version__}); use --device cpu or --device auto")
     try:
         dev = torch.device(name)
     except RuntimeError:
-        raise ValueError(f"Invalid device: {name!r}; write cuda or cuda:N") from None
+        raise UsageError(f"Invalid device: {name!r}; write cuda or cuda:N") from None
     if dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise ValueError(f"Invalid device: {name!r}; this machine has "
+        raise UsageError(f"Invalid device: {name!r}; this machine has "
                          f"{torch.cuda.device_count()} CUDA device(s)")
     return dev
 
@@ -54,13 +59,13 @@ DEVICES: dict[str, Callable] = {
 
 def resolve_device(device=None):
     """A ``torch.device`` from "auto" (CUDA when available, else the CPU; also None), "cpu",
-    "cuda" or "cuda:N", or a ``torch.device``."""
+    "cuda" or "cuda:N", or a ``torch.device``. A device this machine lacks is a UsageError."""
     if isinstance(device, torch.device):
         return device
     name = "auto" if device is None else str(device).strip().lower()
     kind = name.split(":")[0]
     if kind not in DEVICES:
-        raise ValueError(f"Invalid device: {device!r}; choose one of {', '.join(DEVICES)}")
+        raise UsageError(f"Invalid device: {device!r}; choose one of {', '.join(DEVICES)}")
     return DEVICES[kind](name)
 
 
@@ -82,7 +87,7 @@ def _plain(v):
     return v
 
 
-class TorchEngine(LearningRate):
+class TorchEngine(BaseEngine):
     """A ``torch.nn.Module``, a torch loss and a ``torch.optim`` optimizer on one device.
 
     Inputs arrive as NumPy arrays (N, ...) and are moved to ``device`` in ``dtype``; when the
@@ -94,19 +99,14 @@ class TorchEngine(LearningRate):
 
     def __init__(self, model, loss_name: str, optimizer, *, loss_kwargs=None,
                  dtype=np.float32, device=None, input_shape: tuple | None = None):
-        self.model, self.loss_name, self.optimizer = model, loss_name, optimizer
-        self.task = task_of(loss_name)
+        super().__init__(model, loss_name, optimizer, dtype=dtype)
         self.loss_fn = get_loss(loss_name, **(loss_kwargs or {}))
-        self.dtype = np.dtype(dtype)
         self.tdtype = to_torch_dtype(dtype)
         first = next(model.parameters(), None)
         self.device = (resolve_device(device) if device is not None
                        else first.device if first is not None else torch.device("cpu"))
         self.model.to(self.device)
         self.input_shape = tuple(input_shape) if input_shape is not None else None
-        self.predict_batch = 8192   # rows per forward pass in predict (from_spec may lower it)
-        # a single binary output is a probability after BCELoss's sigmoid, else a logit
-        self.threshold = 0.5 if loss_name == "bce" else 0.0
 
     @classmethod
     def from_spec(cls, spec, loss: str, optimizer: str, lr: float, seed: int | None = 0,
@@ -152,9 +152,6 @@ class TorchEngine(LearningRate):
                              f"{tuple(out.shape)} and target shape {tuple(y.shape)} differ; "
                              f"reshape the target to {tuple(out.shape)}")
 
-    def prepare_targets(self, y):
-        return prepare_targets(self.loss_name, y, self.dtype)
-
     # -- the engine interface ---------------------------------------------------------------
     def train_step(self, xb, yb):
         """Forward, loss, backward, update on one batch -> (loss, outputs as NumPy)."""
@@ -168,19 +165,12 @@ class TorchEngine(LearningRate):
         self.optimizer.step()
         return float(loss.detach()), out.detach().cpu().numpy()
 
-    def predict(self, X, batch_size: int | None = None, transform=None):
-        """Outputs (n, k) of the model in eval mode, as NumPy, ``batch_size`` rows at a time
-        (default ``predict_batch``), each chunk passed through ``transform`` first when given
-        (the model's preprocessing)."""
-        batch_size = batch_size or self.predict_batch
-        self.model.eval()
-        outs = []
-        with torch.inference_mode():
-            for i in range(0, len(X), batch_size):
-                chunk = X[i:i + batch_size]
-                chunk = transform(chunk) if transform else chunk
-                outs.append(self.model(self._inputs(chunk)).cpu().numpy())
-        return np.concatenate(outs) if len(outs) != 1 else outs[0].copy()
+    def _inference(self):
+        return torch.inference_mode()
+
+    def _forward(self, x, owned):
+        # unlike the NumPy engine's layers, a torch model keeps nothing of its input
+        return self.model(self._inputs(x)).cpu().numpy()
 
     def loss(self, outputs, y) -> float:
         """The loss of given outputs (n, k) against prepared targets, as a float."""
@@ -208,6 +198,8 @@ class TorchEngine(LearningRate):
         return {"state": state, "param_groups": groups}
 
     def load_optimizer_state_dict(self, state) -> None:
+        """The inverse of ``optimizer_state_dict``. Lists in ``param_groups`` (JSON's form of
+        a tuple such as Adam's betas) become tuples, as torch writes them."""
         def tensor(name, v):
             if isinstance(v, np.ndarray):
                 return torch.from_numpy(np.array(v))
@@ -216,13 +208,6 @@ class TorchEngine(LearningRate):
             return v
 
         st = {int(i): {k: tensor(k, v) for k, v in s.items()} for i, s in state["state"].items()}
-        self.optimizer.load_state_dict({"state": st,
-                                        "param_groups": [dict(g) for g in state["param_groups"]]})
-
-    def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.model.parameters())
-
-    def save(self, path, **metadata):
-        """Weights to ``.npz`` in :func:`mlplab.nn.save`'s format (state_dict keys, no
-        pickle), so ``mlplab.nn.load`` and the NumPy engine read them."""
-        return nn.save(self, path, **metadata)
+        groups = [{k: tuple(v) if isinstance(v, list) and k != "params" else v
+                   for k, v in g.items()} for g in state["param_groups"]]
+        self.optimizer.load_state_dict({"state": st, "param_groups": groups})

@@ -1,8 +1,14 @@
-"""Training for every engine: the Trainer, its History, metrics and the engine interface."""
+"""Training for every engine: the Trainer, its History, metrics and the engine interface.
 
-from mlplab.train.engine import ENGINES, NumpyEngine, build_engine, task_of
+``Engine`` is the interface the Trainer drives and ``BaseEngine`` the behaviour engines share;
+``build_engine`` and ``ENGINES`` (from :mod:`mlplab.engines`) build one by name. Nothing here
+imports torch.
+"""
+
+from mlplab.engines import ENGINES, build_engine
+from mlplab.train.engine import BaseEngine, Engine, NumpyEngine, task_of
 from mlplab.train.history import History
 from mlplab.train.trainer import EarlyStopping, Trainer
 
-__all__ = ["ENGINES", "EarlyStopping", "History", "NumpyEngine", "Trainer", "build_engine",
-           "task_of"]
+__all__ = ["ENGINES", "BaseEngine", "EarlyStopping", "Engine", "History", "NumpyEngine",
+           "Trainer", "build_engine", "task_of"]
