@@ -138,7 +138,7 @@ def apply(exp, key: str, value):
             raise UsageError(f"--set {key}: a model key is models.<model>.<key>, e.g. "
                              f"models.{names[-1] if names else 'mlp'}.lr")
         _, name, k = parts
-        allowed = sorted(MODEL_KEYS - _FIXED_MODEL_KEYS)
+        allowed = sorted(set(MODEL_KEYS) - _FIXED_MODEL_KEYS)
         if k not in allowed:
             raise UsageError(f"--set {key}: {unknown_name(allowed, k, 'model key')}")
         targets = [m for m in exp.models if name in ("*", m["name"]) and "weights" not in m]
@@ -161,7 +161,7 @@ def apply(exp, key: str, value):
                                      f"{unknown_name(takes, parts[2], d['name'] + ' argument')}")
                 d["args"][parts[2]] = copy.deepcopy(value)
         elif len(parts) == 2:
-            allowed = sorted(DATA_KEYS - _FIXED_DATA_KEYS)
+            allowed = sorted(set(DATA_KEYS) - _FIXED_DATA_KEYS)
             if parts[1] not in allowed:
                 raise UsageError(f"--set {key}: {unknown_name(allowed, parts[1], 'data key')}")
             for d in exp.data:
