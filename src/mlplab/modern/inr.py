@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlplab.errors import ExperimentError  # demo arguments come from the experiment file
 from mlplab.report.plots import _plt, _save
 from mlplab.train import Trainer, build_engine
 
@@ -34,8 +35,8 @@ def _image(image: str, index: int) -> tuple[np.ndarray, str]:
 
     ds = data.load(image)
     if not ds.is_image:
-        raise ValueError(f"inr: data set {image!r} holds no images; use fashion-mnist, mnist "
-                         "or pattern")
+        raise ExperimentError(f"inr: data set {image!r} holds no images; use fashion-mnist, "
+                              "mnist or pattern")
     X, y = ds.split(ds.eval_split or "train")
     img = np.asarray(X[index], dtype=np.float64)
     img = img.mean(axis=0) if img.ndim == 3 else img  # colour -> grey

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlplab.errors import ExperimentError  # demo arguments come from the experiment file
 from mlplab.report.plots import _plt, _save
 from mlplab.train import Trainer, build_engine
 
@@ -39,11 +40,11 @@ def run(ctx, widths=(1, 2, 4, 8, 16, 32, 64, 128, 256), activation="tanh",
     try:
         f, formula = FUNCTIONS[function]
     except KeyError:
-        raise ValueError(f"uat: unknown function {function!r}; choose one of "
-                         f"{', '.join(FUNCTIONS)}") from None
+        raise ExperimentError(f"uat: unknown function {function!r}; choose one of "
+                              f"{', '.join(FUNCTIONS)}") from None
     widths = [int(w) for w in widths]
     if not widths or min(widths) < 1:
-        raise ValueError(f"uat: widths must be positive integers, got {widths}")
+        raise ExperimentError(f"uat: widths must be positive integers, got {widths}")
     x = np.linspace(-1, 1, n_train)
     X = (input_scale * x).astype(np.float32).reshape(-1, 1)
     y = f(x).astype(np.float32)
