@@ -155,15 +155,16 @@ def test_target_option_on_arrays(tmp_path):
 
 
 def test_failure_during_training_leaves_no_partial_folder(tmp_path, monkeypatch):
-    from mlplab.experiments import runner
+    from mlplab.data import DataError
+    from mlplab.experiments.kinds import MODEL_KINDS, ModelKind
 
     f = tmp_path / "wine.csv"
     write_wine(f)
 
-    def boom(*args, **kwargs):
-        raise ValueError("engine exploded")
+    def boom(job):
+        raise DataError("engine exploded")
 
-    monkeypatch.setitem(runner.MODEL_KINDS, "mlplab", boom)
+    monkeypatch.setitem(MODEL_KINDS, "mlplab", ModelKind(boom, "fails on its first job"))
     from conftest import invoke
 
     res = invoke("train", f, "--target", "cultivar", "--out", tmp_path / "runs", "-q")

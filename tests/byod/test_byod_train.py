@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import train_ok, write_images
-from mlplab.byod import TrainOptions, load_model, prepare
+from mlplab.byod import TrainOptions, build_experiment, load_model, prepare
+from mlplab.experiments.config import DATA_KEYS, MODEL_KEYS, ExperimentError, from_dict
+from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS
 from mlplab.train import metrics as M
 
 
@@ -62,6 +64,16 @@ def test_wine_metrics_recomputed_from_the_saved_models(wine_run, datasets):
             X, y = ds.split(split)
             out = engine.predict(transform(X))
             assert M.accuracy(out, y) == metrics["models"][name][split]["accuracy"]
+            # per class: the share of that class's rows the model gets right
+            pred = M.predicted_classes(out)
+            expected = {c: float((pred[y == i] == i).mean()) for i, c in enumerate("012")}
+            assert metrics["models"][name]["per_class_accuracy"][split] == expected
+
+
+def test_wine_status_and_outcome_of_every_row(wine_run):
+    for name, info in wine_run[1]["models"].items():
+        assert (info["status"], info["outcome"]) == ("ok", "ok"), name
+        assert set(info["per_class_accuracy"]) == {"train", "val", "test"}, name
 
 
 def test_cancer_binary_text_labels_semicolons_missing_mean(datasets, tmp_path):
@@ -155,4 +167,28 @@ def test_early_stopping_and_options_reach_the_models(datasets, tmp_path):
     m = metrics["models"]["mlp"]
     assert m["spec"] == "16-16-tanh-3" and m["optimizer"] == "sgd" and m["batch_size"] == 16
     assert m["epochs"] < 200 and "stopped after epoch" in m["message"]
+    assert (m["status"], m["outcome"]) == ("ok", "early_stopped")
+    assert (sk["status"], sk["outcome"]) == ("ok", "early_stopped")
     assert "split (seed 5, stratified by class): train 107, val 53, test 18" in output
+
+
+def test_own_data_experiment_uses_only_documented_keys(datasets):
+    exp = build_experiment(datasets / "wine.csv",
+                           TrainOptions(target="cultivar", compare_sklearn=True))
+    assert exp.kind == "own-data" and exp.device == "auto"
+    (d,) = exp.data
+    assert set(d) <= set(DATA_KEYS) | set(EXPERIMENT_KINDS["own-data"].data_keys)
+    for m in exp.models:
+        assert set(m) <= set(MODEL_KEYS) | set(MODEL_KINDS[m.get("kind", "mlplab")].keys)
+    # the validator that reads files checks what Python builds alike
+    raw = {**exp.to_dict(), "kind": "own-data", "data": [{**d, "colour": "red"}]}
+    with pytest.raises(ExperimentError, match=r"x: unknown \[data\] keys \['colour'\]"):
+        from_dict(raw, "x")
+    raw["data"] = [{**d, "dataset": "wine.csv"}]
+    with pytest.raises(ExperimentError, match="needs each .* to be an mlplab.data.Dataset"):
+        from_dict(raw, "x")
+    raw["data"] = [d]
+    raw["models"] = [{**exp.models[2], "estimator": None, "kind": "sklearn-svm"}]
+    with pytest.raises(ExperimentError, match="unknown model kind 'sklearn-svm'; choose one "
+                                              "of mlplab, sklearn"):
+        from_dict(raw, "x")

@@ -6,12 +6,12 @@ course's linear-vs-MLP comparison, and ``mlplab predict`` applies a trained mode
 >>> run_dir = run_experiment(exp, "runs")                                       # doctest: +SKIP
 >>> byod.predict(run_dir, "new.csv", model="mlp", out="predictions.csv")       # doctest: +SKIP
 
-Reading: mlplab.byod.sources (SOURCES) and mlplab.byod.table (CSV rules); the experiment:
-mlplab.byod.build; scikit-learn rows: mlplab.byod.sklearn_rows; prediction:
-mlplab.byod.predict.
+Reading: mlplab.byod.sources (SOURCES) and mlplab.byod.table (CSV rules); the experiment
+(the runner's experiment kind "own-data"): mlplab.byod.build; scikit-learn rows (the model
+kind "sklearn"): mlplab.byod.sklearn_rows; prediction: mlplab.byod.predict. Both kinds are
+registered in mlplab.experiments.kinds, so importing this package changes no registry.
 """
 
-from mlplab.byod import sklearn_rows as _sklearn_rows  # noqa: F401  (registers the "sklearn" kind)
 from mlplab.byod.build import build_experiment, experiment_for
 from mlplab.byod.options import TrainOptions, parse_hidden, parse_names
 from mlplab.byod.predict import Predictions, describe, load_model, predict

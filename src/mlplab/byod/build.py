@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mlplab.byod.options import TrainOptions
 from mlplab.byod.sources import Prepared, prepare
-from mlplab.experiments.config import Experiment
+from mlplab.experiments.config import Experiment, from_dict
 
 # task -> (baseline model name, loss, what the baseline is called)
 BASELINES = {
@@ -32,7 +32,8 @@ def build_experiment(path, opts: TrainOptions) -> Experiment:
 
 
 def experiment_for(p: Prepared, opts: TrainOptions) -> Experiment:
-    """The Experiment for prepared data: baseline and MLP (and sklearn rows if asked)."""
+    """The Experiment for prepared data: baseline and MLP (and sklearn rows if asked), of
+    the experiment kind "own-data", validated like an experiment file."""
     opts.validate()
     ds = p.dataset
     n_in = ds.n_features
@@ -79,8 +80,18 @@ def experiment_for(p: Prepared, opts: TrainOptions) -> Experiment:
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", opts.name).strip("-.") if opts.name else p.name
     what = (f"target {ds.target_name!r}" if p.kind == "csv" else
             "classes from the folder names" if p.kind == "images" else "y")
-    return Experiment(name=name or p.name,
-                      description=f"{base_desc} vs MLP on {Path(p.schema['file']).name} "
-                                  f"({ds.task}, {what})",
-                      data=[data], models=models, seed=opts.seed, engine=opts.engine,
-                      source=f"mlplab train {p.schema['file']}", notes=notes)
+    raw = {"name": name or p.name, "kind": "own-data",
+           "description": f"{base_desc} vs MLP on {Path(p.schema['file']).name} "
+                          f"({ds.task}, {what})",
+           "data": [data], "models": models, "seed": opts.seed, "engine": opts.engine,
+           "notes": notes}
+    return from_dict(raw, f"mlplab train {p.schema['file']}")
+
+
+def prepare_run(exp: Experiment):
+    """The runner's experiment kind "own-data": the model comparison on the data sets the
+    experiment holds in memory (``dataset`` of each [[data]] entry)."""
+    from mlplab.experiments.runner import check_models, compare
+
+    check_models(exp)
+    return compare(exp, [(d, d["dataset"]) for d in exp.data])

@@ -51,8 +51,8 @@ class TrainOptions:
 
     def validate(self) -> TrainOptions:
         """Raise DataError naming the first bad option; return self."""
+        from mlplab.engines import ENGINES
         from mlplab.optim.optimizers import OPTIMIZERS
-        from mlplab.train.engine import ENGINES
 
         if self.task is not None and self.task not in ("regression", "classification"):
             raise DataError(f"--task {self.task!r}: choose regression or classification")

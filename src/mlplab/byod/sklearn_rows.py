@@ -1,15 +1,15 @@
 """``--compare-sklearn``: scikit-learn's models as rows of the same comparison table.
 
-Each is a model of kind ``"sklearn"`` in the experiment, run by the one runner through its
-``MODEL_KINDS`` registry: the same splits, the same fitted preprocessing (and target
-scaling), and metrics computed by ``mlplab.train.metrics`` from its outputs, so the rows are
-comparable. Settings that mlplab shares are matched: the MLP's hidden widths, activation,
-solver (sgd without momentum, or adam), learning rate, batch size, epochs (``max_iter``,
-with sklearn's own convergence stop switched off), no weight decay (``alpha=0``) and the seed.
-LogisticRegression keeps its default L2 penalty (C=1): unpenalised softmax regression has no
-finite optimum on separable classes, which lbfgs would chase; mlplab's softmax row stops after
-its epochs instead. sklearn models are not saved (mlplab writes no pickles), so ``mlplab
-predict`` uses mlplab's models.
+Each is a model of kind ``"sklearn"`` in the experiment (registered in
+mlplab.experiments.kinds.MODEL_KINDS), run by the one runner as a ModelJob: the same splits,
+the same fitted preprocessing (and target scaling), and metrics computed by
+``mlplab.train.metrics`` from its outputs, so the rows are comparable. Settings that mlplab
+shares are matched: the MLP's hidden widths, activation, solver (sgd without momentum, or
+adam), learning rate, batch size, epochs (``max_iter``, with sklearn's own convergence stop
+switched off), no weight decay (``alpha=0``) and the seed. LogisticRegression keeps its default
+L2 penalty (C=1): unpenalised softmax regression has no finite optimum on separable classes,
+which lbfgs would chase; mlplab's softmax row stops after its epochs instead. sklearn models
+are not saved (mlplab writes no pickles), so ``mlplab predict`` uses mlplab's models.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ import numpy as np
 
 from mlplab import nn
 from mlplab.data.dataset import DataError
-from mlplab.experiments import runner
+from mlplab.experiments.config import ExperimentError
 from mlplab.experiments.preprocess import fit_preprocess, fit_target_preprocess
+from mlplab.experiments.runner import ModelJob, ModelResult
 from mlplab.spec import ModelSpec
 from mlplab.train import metrics as M
 from mlplab.train.engine import prepare_targets
-from mlplab.train.history import History
+from mlplab.train.history import History, Outcome
 
 # mlplab's names -> scikit-learn's, for the settings both have
 SK_ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic", "identity": "identity"}
@@ -118,14 +119,18 @@ def _params(est) -> int:
     return int(np.size(est.coef_) + np.size(est.intercept_))
 
 
-def run_sklearn_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, console):
+def run_sklearn_model(job: ModelJob) -> ModelResult:
     """The runner's model kind "sklearn": fit, evaluate every split, write the history."""
+    m, d, ds, splits = job.model, job.data, job.dataset, job.splits
     spec = ModelSpec.parse(m["spec"])
-    prep = fit_preprocess(m.get("preprocess", d["preprocess"]), splits["train"][0], spec)
+    prep = fit_preprocess(job.preprocess, splits["train"][0], spec)
     target = fit_target_preprocess(d.get("target_preprocess"), splits["train"][1])
     task, loss_name = ds.task, m["loss"]
     X_train, y_train = splits["train"]
-    est = ESTIMATORS[m["estimator"]](m, exp.seed, len(X_train))
+    if m["estimator"] not in ESTIMATORS:
+        raise ExperimentError(f"{job.exp.source}: model {m['name']!r}: unknown estimator "
+                              f"{m['estimator']!r}; choose one of {', '.join(ESTIMATORS)}")
+    est = ESTIMATORS[m["estimator"]](m, job.exp.seed, len(X_train))
     fit_y = target.forward(y_train) if target else y_train
     from sklearn.exceptions import ConvergenceWarning
 
@@ -135,17 +140,20 @@ def run_sklearn_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, c
         est.fit(prep(X_train), fit_y)
         seconds = time.perf_counter() - t0
     epochs = int(np.max(getattr(est, "n_iter_", 0)))
-    info = {"status": "ok", "epochs": epochs, "seconds": round(seconds, 3),
+    stopped_early = getattr(est, "early_stopping", False) and epochs < m["epochs"]
+    outcome = Outcome.EARLY_STOPPED if stopped_early else Outcome.OK
+    info = {"status": str(Outcome.OK), "outcome": str(outcome),
+            "epochs": epochs, "seconds": round(seconds, 3),
             "params": _params(est), "spec": _describe(est),
-            "preprocess": m.get("preprocess", d["preprocess"]), "lr": m.get("lr"),
+            "preprocess": job.preprocess, "lr": m.get("lr"),
             "optimizer": getattr(est, "solver", None), "batch_size": getattr(est, "batch_size",
                                                                              None),
-            "data": data_key}
+            "data": job.data_key}
     expected_stop = m["estimator"].startswith("MLP") and epochs >= m["epochs"]
     if not expected_stop and any(issubclass(w.category, ConvergenceWarning) for w in caught):
         info["message"] = (f"{type(est).__name__} stopped at max_iter={epochs} before "
                            "converging")
-    if getattr(est, "early_stopping", False) and epochs < m["epochs"]:
+    if stopped_early:
         info["message"] = (f"stopped after epoch {epochs}: its own validation score (on "
                            f"{est.validation_fraction:.0%} of the training split) had not "
                            f"improved for {est.n_iter_no_change} epochs; kept its best "
@@ -157,7 +165,7 @@ def run_sklearn_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, c
         out = _outputs(est, prep(Z), task, k)
         return target.inverse(out) if target else out
 
-    result = runner.ModelResult(key, data_key, info, History())
+    result = ModelResult(job.key, job.data_key, info, History())
     for s, (X, y) in splits.items():
         out = _outputs(est, prep(X), task, k)   # in the units trained on
         fit_y = target.forward(y) if target else y
@@ -172,11 +180,7 @@ def run_sklearn_model(exp, m, key, data_key, ds, d, splits, run_dir, progress, c
         scale = 2.0 if task == "regression" else 1.0
         result.history = History([{"epoch": i + 1, "train_loss": scale * float(v)}
                                   for i, v in enumerate(curve) if math.isfinite(v)])
-    safe = key.replace("/", "__")
-    (run_dir / "history").mkdir(exist_ok=True)
-    if result.history.records:
-        result.history.to_csv(run_dir / "history" / f"{safe}.csv")
-    result.history.to_json(run_dir / "history" / f"{safe}.json")
+    job.write_history(result.history)
     return result
 
 
@@ -189,5 +193,3 @@ def _describe(est) -> str:
         return "LogisticRegression(L2, C=1)"
     return name
 
-
-runner.MODEL_KINDS.setdefault("sklearn", run_sklearn_model)

@@ -21,7 +21,15 @@ An experiment names one or more data sets (``[[data]]``) and a list of models
 
 A demo experiment lists ``[[demos]]`` instead (``name`` from ``mlplab.modern.DEMOS``, the other
 keys are the demo's arguments) and needs no ``[[data]]`` or ``[[models]]``. ``engine`` and
-``device`` ("auto", "cpu", "cuda"; the torch engine's) may be set at the top level.
+``device`` ("auto", "cpu", "cuda"; the torch engine's) may be set at the top level, and
+``seed``, ``notes`` (lines for the report) and ``[defaults]`` (keys every model gets unless
+it sets them). ``kind`` names the experiment kind (mlplab.experiments.kinds); it is usually
+left out: "demos" when there are ``[[demos]]``, otherwise "models".
+
+Every ``[[data]]`` and ``[[models]]`` key is listed with its meaning in ``DATA_KEYS`` and
+``MODEL_KEYS`` below (plus the keys of an experiment or model kind, in its record); any other
+key is an error, whether it comes from a file or from Python (``mlplab train`` builds its
+experiment as a dict and validates it with :func:`from_dict` too).
 """
 
 from __future__ import annotations
@@ -33,11 +41,42 @@ from importlib import resources
 from pathlib import Path
 
 from mlplab.errors import ExperimentError  # re-exported here
+from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS
 
-MODEL_KEYS = {"name", "spec", "loss", "optimizer", "lr", "epochs", "batch_size", "preprocess",
-              "optimizer_kwargs", "loss_kwargs", "weights", "description", "early_stopping",
-              "schedule", "augment"}
-DATA_KEYS = {"name", "args", "preprocess", "train", "eval", "val_fraction", "stratify", "label"}
+# [[models]] keys and what each means; name, spec and loss are required, and so are
+# optimizer, lr, epochs and batch_size unless the model has hand-set weights.
+MODEL_KEYS: dict[str, str] = {
+    "name": "the model's name in tables and file names (unique within the experiment)",
+    "spec": "the network as a spec string, e.g. 9-64-relu-1 (mlplab.spec)",
+    "loss": "the loss: mse, cross_entropy, bce, ... (mlplab.nn)",
+    "optimizer": "sgd, adam, ... (mlplab.optim)",
+    "lr": "the learning rate",
+    "epochs": "passes over the training split (--epochs overrides it)",
+    "batch_size": "examples per step",
+    "preprocess": "input preprocessing for this model; default: its data set's preprocess",
+    "optimizer_kwargs": "further optimizer arguments, e.g. {momentum = 0.9}",
+    "loss_kwargs": "further loss arguments",
+    "weights": "hand-set weights {parameter name = nested list}: evaluated, never trained",
+    "description": "a line about the model (not shown in tables)",
+    "early_stopping": "{patience = ..., ...}: mlplab.train.EarlyStopping's arguments",
+    "schedule": "a learning-rate schedule, e.g. \"cosine\" (mlplab.train.trainer)",
+    "augment": "training-time augmentation of image batches (mlplab.experiments.preprocess)",
+    "kind": "how the entry is run: mlplab (the default) or another model kind "
+            "(mlplab.experiments.kinds.MODEL_KINDS)",
+}
+# [[data]] keys and what each means; only name is required.
+DATA_KEYS: dict[str, str] = {
+    "name": "a data set of mlplab.data.available() (own data: the file's format)",
+    "args": "the loader's keyword arguments, e.g. {path = \"...\"}",
+    "preprocess": "default input preprocessing of the models: none, standardize, unit, ...",
+    "train": "the split trained on (default train)",
+    "eval": "the splits evaluated after every epoch and reported (default none)",
+    "val_fraction": "carve this share of the training split out as a validation split",
+    "stratify": "keep the class shares in that carved validation split",
+    "label": "the data set's name in tables and plots (default: name)",
+    "target_preprocess": "scale a regression target for training (standardize); metrics, "
+                         "plots and predictions stay in its own units",
+}
 
 
 
@@ -53,6 +92,7 @@ class Experiment:
     notes: list[str] = field(default_factory=list)
     device: str = "auto"                                  # the torch engine's device
     demos: list[dict] = field(default_factory=list)       # [[demos]]: mlplab.modern
+    kind: str = "models"                                  # mlplab.experiments.kinds
 
     def to_dict(self) -> dict:
         return {"name": self.name, "description": self.description, "seed": self.seed,
@@ -90,21 +130,35 @@ def load_experiment(name_or_path: str) -> Experiment:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ExperimentError(f"{source}: not valid TOML ({e})") from None
-    return _validate(raw, source)
+    return from_dict(raw, source)
 
 
-def _validate(raw: dict, source: str) -> Experiment:
+def _kind(registry: dict, name, what: str, source: str):
+    if name not in registry:
+        raise ExperimentError(f"{source}: unknown {what} {name!r}; choose one of "
+                              f"{', '.join(registry)}")
+    return registry[name]
+
+
+def from_dict(raw: dict, source: str) -> Experiment:
+    """Validate an experiment given as a dict (a parsed TOML file, or built in Python) and
+    return it with the defaults filled in; ``source`` names it in error messages."""
     if "demos" in raw:
         raw = {"data": [], "models": [], **raw}
     for key in ("name", "description", "data", "models"):
         if key not in raw:
             raise ExperimentError(f"{source}: missing top-level key {key!r}")
+    kind = raw.get("kind", "demos" if raw.get("demos") else "models")
+    data_keys = {**DATA_KEYS, **_kind(EXPERIMENT_KINDS, kind, "experiment kind",
+                                      source).data_keys}
     data = raw["data"] if isinstance(raw["data"], list) else [raw["data"]]
     for d in data:
-        unknown = set(d) - DATA_KEYS
+        unknown = set(d) - set(data_keys)
         if unknown:
             raise ExperimentError(f"{source}: unknown [data] keys {sorted(unknown)}; valid: "
-                                  f"{sorted(DATA_KEYS)}")
+                                  f"{sorted(data_keys)}")
+        if kind == "own-data":
+            _check_in_memory(d, source)
         d.setdefault("args", {})
         d.setdefault("preprocess", "none")
         d.setdefault("train", "train")
@@ -113,11 +167,13 @@ def _validate(raw: dict, source: str) -> Experiment:
     models = []
     for m in raw["models"]:
         m = {**defaults, **m}
-        unknown = set(m) - MODEL_KEYS
+        model_kind = _kind(MODEL_KINDS, m.get("kind", "mlplab"), "model kind", source)
+        model_keys = {**MODEL_KEYS, **model_kind.keys}
+        unknown = set(m) - set(model_keys)
         if unknown:
             raise ExperimentError(f"{source}: model {m.get('name')!r} has unknown keys "
-                                  f"{sorted(unknown)}; valid: {sorted(MODEL_KEYS)}")
-        missing = {"name", "spec", "loss"} - set(m)
+                                  f"{sorted(unknown)}; valid: {sorted(model_keys)}")
+        missing = {"name", "spec", "loss", *model_kind.required} - set(m)
         if "weights" not in m:
             missing |= {"optimizer", "lr", "epochs", "batch_size"} - set(m)
         if missing:
@@ -136,7 +192,16 @@ def _validate(raw: dict, source: str) -> Experiment:
                                       f"of {', '.join(DEMOS)}")
     return Experiment(raw["name"], raw["description"], data, models, raw.get("seed", 0),
                       raw.get("engine", "numpy"), source, list(raw.get("notes", [])),
-                      raw.get("device", "auto"), demos)
+                      raw.get("device", "auto"), demos, kind)
+
+
+def _check_in_memory(d: dict, source: str) -> None:
+    from mlplab.data.dataset import Dataset
+
+    if not isinstance(d.get("dataset"), Dataset):
+        raise ExperimentError(f"{source}: an own-data experiment needs each [[data]] entry's "
+                              "'dataset' to be an mlplab.data.Dataset in memory; a file names "
+                              "its data sets with 'name' instead")
 
 
 def with_overrides(exp: Experiment, *, epochs=None, seed=None, engine=None, data_dir=None,

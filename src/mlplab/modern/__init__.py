@@ -10,8 +10,9 @@ uat    one hidden layer fits a 1-D function better as it widens     numpy, torch
 =====  ===========================================================  ==============
 
 An experiment file lists them as ``[[demos]]`` (``name`` plus the demo's keyword arguments,
-and an optional ``label``); the experiment runner calls :func:`run_demos`, which runs each one
-into the run folder and writes metrics.json, report.md and report.html. A demo that the
+and an optional ``label``); the experiment runner's kind "demos" (:func:`prepare_demos`) calls
+:func:`run_demos`, which runs each one into the run folder and writes metrics.json, report.md
+and report.html. A demo that the
 chosen engine cannot run is reported as ``skipped: needs --engine torch``.
 
 Each demo module has ``run(ctx: DemoContext, **args) -> dict`` returning ``summary`` (one
@@ -28,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlplab.errors import ExperimentError
 from mlplab.util import lookup
 
 
@@ -75,7 +77,7 @@ def demo_arguments(name: str) -> list[str]:
 
 def run_demo(name: str, ctx: DemoContext, **args) -> dict:
     """Run one demo; a result dict (see the module docstring) with ``status`` and ``seconds``
-    added. Unknown arguments raise ValueError listing the valid ones."""
+    added. Unknown arguments raise ExperimentError listing the valid ones."""
     demo = lookup(DEMOS, name, "demo")
     if ctx.engine not in demo.engines:
         needs = " or ".join(f"--engine {e}" for e in demo.engines)
@@ -84,7 +86,7 @@ def run_demo(name: str, ctx: DemoContext, **args) -> dict:
     valid = demo_arguments(name)
     unknown = sorted(set(args) - set(valid))
     if unknown:
-        raise ValueError(f"demo {name}: unknown argument(s) {', '.join(unknown)}; it takes: "
+        raise ExperimentError(f"demo {name}: unknown argument(s) {', '.join(unknown)}; it takes: "
                          f"{', '.join(valid)}")
     fn = importlib.import_module(demo.module).run
     t0 = time.perf_counter()
@@ -107,6 +109,18 @@ def run_demos(exp, run_dir: Path, *, progress: bool = False, console=None) -> di
             bar(key)
             results[key] = {"name": entry["name"], **run_demo(entry["name"], ctx, **args)}
     return write_demo_report(Path(run_dir), exp, results)
+
+
+def prepare_demos(exp):
+    """The runner's experiment kind "demos": nothing to load before the run folder exists;
+    the body runs the demos into it. Ctrl-C during a demo removes the partial folder, as any
+    failure does: a demo has no report of what ran."""
+
+    def body(run_dir: Path, progress: bool, console) -> bool:
+        run_demos(exp, run_dir, progress=progress, console=console)
+        return False
+
+    return body
 
 
 class _progress:
@@ -138,4 +152,5 @@ class _progress:
         return False
 
 
-__all__ = ["DEMOS", "Demo", "DemoContext", "demo_arguments", "run_demo", "run_demos"]
+__all__ = ["DEMOS", "Demo", "DemoContext", "demo_arguments", "prepare_demos", "run_demo",
+           "run_demos"]

@@ -12,7 +12,7 @@ import numpy as np
 from mlplab.report import plots
 from mlplab.report.document import Document
 from mlplab.report.tables import comparison
-from mlplab.train.metrics import confusion_matrix, per_class_accuracy, predicted_classes
+from mlplab.train.metrics import confusion_matrix, predicted_classes
 from mlplab.util import atomic_write_text
 
 
@@ -26,7 +26,9 @@ def machine() -> str:
 def write_report(run_dir: Path, exp, results, loaded) -> dict:
     """Write metrics.json, plots/*.png, report.md and report.html into ``run_dir``.
 
-    ``loaded`` holds (data entry, Dataset, splits) per data set of the experiment.
+    ``results`` are the runner's ModelResults (``info`` is each model's metrics.json entry,
+    per-class accuracy included); ``loaded`` holds (data entry, Dataset, splits) per data set
+    of the experiment.
     """
     metrics = {"experiment": exp.name, "seed": exp.seed, "engine": exp.engine,
                "machine": machine(), "models": {r.key: r.info for r in results}}
@@ -73,9 +75,6 @@ def _data_plots(folder: Path, suffix: str, data_key: str, d, ds, splits, rs):
         if out is not None:
             _, y = splits[eval_split]
             cm = confusion_matrix(y, predicted_classes(out, best.threshold), ds.n_classes)
-            best.info["per_class_accuracy"] = {
-                (ds.class_names or [str(i) for i in range(len(cm))])[i]: float(a)
-                for i, a in enumerate(per_class_accuracy(cm))}
             name = best.key.split("/")[-1]
             imgs.append((plots.confusion(cm, ds.class_names, folder / f"confusion{suffix}.png",
                                          f"{name} on {eval_split}"),
