@@ -222,6 +222,6 @@ def heatmap(summary: dict, path: Path) -> Path:
     ax.set_yticks(range(len(rows)), rows)
     ax.set_xlabel(k2)
     ax.set_ylabel(k1)
-    ax.set_title(f"{summary['experiment']}: mean {label(metric)} over {len(summary['seeds'])} "
-                 "seeds, ± half the 95% CI (red: chosen)", fontsize=10)
+    ax.set_title(f"{summary['experiment']}: mean {label(metric)} ± 95% CI half-width over "
+                 f"{len(summary['seeds'])} seeds (red: chosen)", fontsize=10)
     return _save(fig, path)
