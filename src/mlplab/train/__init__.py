@@ -6,9 +6,10 @@ imports torch.
 """
 
 from mlplab.engines import ENGINES, build_engine
+from mlplab.train.callbacks import Callback
 from mlplab.train.engine import BaseEngine, Engine, NumpyEngine, task_of
-from mlplab.train.history import History
+from mlplab.train.history import History, Outcome
 from mlplab.train.trainer import EarlyStopping, Trainer
 
-__all__ = ["ENGINES", "BaseEngine", "EarlyStopping", "Engine", "History", "NumpyEngine",
-           "Trainer", "build_engine", "task_of"]
+__all__ = ["ENGINES", "BaseEngine", "Callback", "EarlyStopping", "Engine", "History",
+           "NumpyEngine", "Outcome", "Trainer", "build_engine", "task_of"]
