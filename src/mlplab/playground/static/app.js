@@ -188,11 +188,11 @@ function syncControls() {
   $("discretize").checked = app.view.discretize;
 }
 
+// A setup and the frames of its run may arrive in either order: whichever comes second draws.
 function applySetup(setup) {
   app.setup = setup;
   app.config = setup.config;
-  app.history = [];
-  app.frame = null;
+  if (app.run !== setup.run) { app.history = []; app.frame = null; }
   app.highlight = -1;
   syncControls();
   network.layout(setup);
@@ -205,6 +205,7 @@ function applySetup(setup) {
     (setup.explain ? "" : "; click a point to explain one SGD step on it");
   drawLegend();
   drawOutput();
+  if (app.frame) drawFrame(app.frame);
 }
 
 function drawLegend() {
@@ -228,7 +229,8 @@ function drawLegend() {
 }
 
 function drawOutput() {
-  const canvas = $("heatmap"), s = app.setup, f = app.frame;
+  const canvas = $("heatmap"), s = app.setup;
+  const f = app.frame && app.frame.run === s.run ? app.frame : null;
   const ctx = canvas.getContext("2d");
   if (!f) {
     ctx.fillStyle = "#fff";
@@ -253,6 +255,15 @@ function onFrame(f) {
   app.frame = f;
   app.playing = f.playing;
   $("play").classList.toggle("playing", f.playing);
+  if (app.setup && app.setup.run === f.run) drawFrame(f);
+  app.frames++;
+  const now = performance.now();
+  app._times = (app._times || []).filter((t) => now - t < 1000);
+  app._times.push(now);
+  app.fps = app._times.length;
+}
+
+function drawFrame(f) {
   const e = String(f.epoch).padStart(6, "0");
   $("epoch").textContent = `${e.slice(0, 3)},${e.slice(3)}`;
   $("epoch").dataset.epoch = f.epoch;
@@ -267,11 +278,6 @@ function onFrame(f) {
   network.update(f, app.setup.unit_grid);
   drawCurves($("curves"), app.history);
   if (f.message || f.notice) showMessage(f.message || f.notice);
-  app.frames++;
-  const now = performance.now();
-  app._times = (app._times || []).filter((t) => now - t < 1000);
-  app._times.push(now);
-  app.fps = app._times.length;
 }
 
 async function boot() {
