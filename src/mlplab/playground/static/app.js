@@ -13,11 +13,12 @@ const LABELS = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear
   leakyrelu: "Leaky ReLU", gelu: "GELU", silu: "SiLU", none: "None", l1: "L1", l2: "L2",
   sgd: "SGD", momentum: "Momentum", nesterov: "Nesterov", rmsprop: "RMSprop", adam: "Adam" };
 
-// Public for tests and benchmarks: firstFrameMs (since navigation), frames drawn, fps.
+// Public for tests and benchmarks: firstFrameMs (since navigation), frames drawn, fps, and the
+// milliseconds each of the last frames took to draw (drawMs).
 const app = window.playground = {
   options: null, config: null, view: { show_test: false, discretize: false }, setup: null,
   session: null, stream: null, history: [], run: null, frame: null, playing: false,
-  highlight: -1, frames: 0, firstFrameMs: null, fps: 0, errors: [],
+  highlight: -1, frames: 0, firstFrameMs: null, fps: 0, errors: [], drawMs: [],
 };
 let network;
 
@@ -255,7 +256,12 @@ function onFrame(f) {
   app.frame = f;
   app.playing = f.playing;
   $("play").classList.toggle("playing", f.playing);
-  if (app.setup && app.setup.run === f.run) drawFrame(f);
+  if (app.setup && app.setup.run === f.run) {
+    const t0 = performance.now();
+    drawFrame(f);
+    app.drawMs.push(performance.now() - t0);
+    if (app.drawMs.length > 600) app.drawMs.shift();
+  }
   app.frames++;
   const now = performance.now();
   app._times = (app._times || []).filter((t) => now - t < 1000);
