@@ -116,10 +116,13 @@ def test_play_advances_epochs_and_the_circle_test_loss_falls_below_0_1(page):
     _open(page)
     page.select_option("#lr", "0.1")
     page.click("#play")
-    page.wait_for_function("Number(document.querySelector('#test-loss').dataset.value) < 0.1",
-                           timeout=40000)
+    # the value shown at the moment it is reached (frames go on until the pause lands)
+    reached = page.wait_for_function(
+        "(v => v < 0.1 && [v, Number(document.querySelector('#epoch').dataset.epoch)])"
+        "(Number(document.querySelector('#test-loss').dataset.value))", timeout=40000)
+    loss, epoch = reached.json_value()
     _pause(page)
-    assert _epoch(page) > 0 and _value(page, "#test-loss") < 0.1
+    assert loss < 0.1 and epoch > 0 and _epoch(page) >= epoch
     assert page.problems == []
 
 
@@ -136,10 +139,11 @@ def test_a_layer_more_and_a_3_class_spiral_train_to_90_percent(page, tmp_path):
     assert page.evaluate("window.playground.setup.classes.length") == 3
     assert page.evaluate("window.playground.setup.spec") == "2-8-tanh-8-tanh-8-tanh-3"
     page.click("#play")
-    page.wait_for_function(
-        "Number(document.querySelector('#test-acc').dataset.value) >= 0.9", timeout=40000)
+    reached = page.wait_for_function(
+        "(v => v >= 0.9 && v)(Number(document.querySelector('#test-acc').dataset.value))",
+        timeout=40000)
+    assert reached.json_value() >= 0.9
     _pause(page)
-    assert _value(page, "#test-acc") >= 0.9
     # hovering a link shows its weight
     x, y = page.evaluate("""(() => {
         const p = document.querySelectorAll('#links path')[3];

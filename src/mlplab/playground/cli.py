@@ -39,11 +39,13 @@ def playground(
 
 
 def _check_port(host: str, port: int) -> None:
+    import os
     import socket
 
     try:
         with socket.create_server((host, port)):
             pass
     except OSError as e:
-        raise UsageError(f"--host {host} --port {port}: cannot listen there ({e.strerror}); "
+        reason = os.strerror(e.errno) if e.errno else str(e)
+        raise UsageError(f"--host {host} --port {port}: cannot listen there ({reason}); "
                          "choose another --port") from None

@@ -166,7 +166,9 @@ async function explainAt(ev) {
 function syncControls() {
   const c = app.config, o = app.options, d = o.datasets[c.dataset];
   for (const id of ["lr", "activation", "regularization", "reg_rate", "optimizer", "dropout", "problem"]) {
-    $(id).value = String(c[id]);
+    const value = String(c[id]);   // a value from a link that the list lacks joins the list
+    if (![...$(id).options].some((opt) => opt.value === value)) $(id).add(new Option(value, value));
+    $(id).value = value;
   }
   for (const b of $("datasets").children) {
     const ds = o.datasets[b.dataset.dataset];
