@@ -200,7 +200,10 @@ def predict(run_dir, data, *, model: str = "mlp", out="predictions.csv") -> Pred
     atomically): the input's columns, ``predicted_<target>`` and, for classification,
     ``probability_<class>`` per class. Rows with a missing value get empty cells when the run
     dropped such rows (--missing drop)."""
-    schema, entry, transform, target, engine = load_model(run_dir, model)
+    from mlplab.export.onnx import load_onnx_model  # an exported model: all in its graph
+
+    schema, entry, transform, target, engine = (
+        load_onnx_model(run_dir) if str(run_dir).endswith(".onnx") else load_model(run_dir, model))
     path = Path(data).expanduser()
     if not path.exists():
         raise DataError(f"{path}: no such file or folder; check the path")
