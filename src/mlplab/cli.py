@@ -225,25 +225,28 @@ def run(
 def _run_and_show(exp, out, quiet, console):
     """Run ``exp`` and print its table; Ctrl-C prints what ran and exits 130."""
     from mlplab.experiments import RunInterrupted, run_experiment
-    from mlplab.report.tables import comparison, rich_table
 
     try:
         # torch missing for --engine torch: mlplab.torch.require_torch raises ImportError
         with _user_error(UsageError, ImportError):
             run_dir = run_experiment(exp, out, progress=not quiet, console=console)
     except RunInterrupted as e:
-        _show(console, e.run_dir, comparison, rich_table)
+        _show(console, e.run_dir)
         raise fail(str(e), code=130) from None
-    _show(console, run_dir, comparison, rich_table)
+    _show(console, run_dir)
 
 
 def _console():
-    """A rich console; 150 columns when the output is not a terminal (pipes, CI logs)."""
+    """A rich console as wide as the terminal, or as ``COLUMNS`` says; 150 columns when the
+    output is not a terminal and ``COLUMNS`` is not set (pipes, CI logs). rich itself honours
+    ``NO_COLOR`` and writes no colours or cursor moves to a pipe."""
+    import os
     import sys
 
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 150)
+    known = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    return Console(width=None if known else 150)
 
 
 # Training outcomes (metrics.json "outcome", History.status) whose message is not printed under
@@ -251,12 +254,21 @@ def _console():
 QUIET_OUTCOMES = ("ok", "early_stopped")
 
 
-def _show(console, run_dir, comparison, rich_table):
+def _show(console, run_dir):
+    """Print a run's comparison table (split into tables that fit the console, never cutting
+    a number), the messages of models that did not end well, and the report's path."""
     import json
 
+    from mlplab.report.tables import comparison, fitted_tables
+
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    console.print(rich_table(*comparison(metrics), title=f"{metrics['experiment']} "
-                                                         f"(seed {metrics['seed']})"))
+    tables = fitted_tables(*comparison(metrics), width=console.width,
+                           title=f"{metrics['experiment']} (seed {metrics['seed']})")
+    for t in tables:
+        console.print(t)
+    if len(tables) > 1:
+        console.print(f"(split to fit {console.width} columns; report.md and report.html "
+                      "hold the whole table)", highlight=False)
     for key, info in metrics["models"].items():
         # a metrics.json written before "outcome" existed: its "status" stands in
         if info.get("message") and info.get("outcome", info["status"]) not in QUIET_OUTCOMES:
@@ -265,7 +277,11 @@ def _show(console, run_dir, comparison, rich_table):
         from mlplab.modern.report import show
 
         show(console, metrics)
-    console.print(f"report: {run_dir / 'report.html'}")
+    # absolute, and never broken across lines, so that it can be copied or clicked
+    path = str((run_dir / "report.html").resolve())
+    fits = len("report: ") + len(path) <= console.width
+    console.print("report: " + path if fits else f"report:\n{path}", soft_wrap=True,
+                  markup=False, highlight=False)
 
 
 @app.command()
@@ -274,7 +290,6 @@ def report(run_dir: Path = typer.Argument(..., help="A folder written by `mlplab
     import json
 
     from mlplab.report.build import rerender
-    from mlplab.report.tables import comparison, rich_table
 
     # rerender raises FileNotFoundError for a folder without metrics.json, and JSONDecodeError
     # or KeyError for a damaged one or one of another layout
@@ -283,7 +298,7 @@ def report(run_dir: Path = typer.Argument(..., help="A folder written by `mlplab
             message=lambda e: f"{run_dir}: metrics.json or config.json is damaged or of another "
                               f"layout ({type(e).__name__}: {e}); run the experiment again"):
         rerender(run_dir)
-    _show(_console(), run_dir, comparison, rich_table)
+    _show(_console(), run_dir)
 
 
 @app.command()
