@@ -9,7 +9,8 @@ import mlplab.data as data
 from mlplab.data import DataError, Dataset, available, load, register
 
 ALL = ["auto-mpg", "nonlinear", "xor", "moons", "circles", "blobs", "checkerboard", "spiral",
-       "plane", "multigauss", "iris", "fashion-mnist", "mnist", "image-folder", "fer2013", "cifar10", "csv"]
+       "plane", "multigauss", "iris", "fashion-mnist", "mnist", "image-folder", "fer2013",
+       "cifar10", "csv"]
 
 
 def test_available_lists_every_data_set_with_a_description():
