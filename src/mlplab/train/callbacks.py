@@ -11,7 +11,8 @@ arguments, in this order, with the user's ``callbacks=[...]`` before the last th
     LRSchedule       the learning rate of every batch from a schedule (``schedule=``)
     DivergenceGuard  stops on a nan or inf loss with a diagnosis ("diverged")
     EarlyStopping    stops when the monitored loss stops improving, restores the best weights
-    WorseThanStart   flags a training loss that ended above its first value
+    WorseThanStart   compares the training loss of the initial and the final weights: flags
+                     one that ended above the start, stops one that grew a thousandfold
     CtrlC            the first Ctrl-C finishes the batch and stops ("interrupted")
     Checkpoint       atomic checkpoints after epochs and on a stop, for ``resume_from``
     ProgressBar      the rich progress bars (``progress=True``)
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from mlplab.train.trainer import Trainer
 
 
+SAMPLE_ROWS = 4096   # training rows the diagnoses look at (all of a smaller training set)
+
+
 @dataclass
 class FitState:
     """What one ``Trainer.fit`` call knows, shared with its callbacks.
@@ -59,6 +63,7 @@ class FitState:
     loss: float = math.nan
     epoch_rng: dict | None = None     # ``rng``'s state before this epoch's permutation
     stopping: bool = False
+    y: np.ndarray | None = None       # (n_samples, ...) the prepared targets of ``X``
 
     @property
     def engine(self):
@@ -74,13 +79,31 @@ class FitState:
         self.stopping = True
         return self.history.conclude(status, message)
 
-    def sample_inputs(self, n: int = 4096) -> np.ndarray:
+    def sample_index(self, n: int = SAMPLE_ROWS) -> np.ndarray:
+        """Indices of up to ``n`` evenly spaced training rows (all of them, in order, when
+        there are at most ``n``): the same rows every time they are asked for."""
+        return np.linspace(0, len(self.X) - 1, min(n, len(self.X))).astype(int)
+
+    def sample_inputs(self, n: int = SAMPLE_ROWS) -> np.ndarray:
         """Up to ``n`` evenly spaced training rows as the model sees them (transformed),
         for the diagnoses' input ranges."""
-        X = self.X
-        rows = X[np.linspace(0, len(X) - 1, min(n, len(X))).astype(int)]
+        rows = self.X[self.sample_index(n)]
         transform = self.trainer.transform
         return transform(rows) if transform is not None else rows
+
+    def sample_loss(self, n: int = SAMPLE_ROWS) -> float:
+        """The loss of the current weights on the rows of :meth:`sample_index`, computed as
+        the Trainer evaluates a split (eval mode, the model's preprocessing, one loss over
+        the rows): with at most ``n`` training rows, the training-set loss that metrics.json
+        reports for final weights. nan when the targets are not known (``y`` is None)."""
+        if self.y is None or not len(self.X):
+            return math.nan
+        idx = self.sample_index(n)
+        engine = self.engine
+        # the weights may have exploded: overflow is what the diagnosis is about
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = engine.predict(self.X[idx], transform=self.trainer.transform)
+            return float(engine.loss(out, engine.prepare_targets(self.y[idx])))
 
 
 class Callback:
@@ -171,7 +194,8 @@ def diagnose(kind: str, epoch: int, batch: int, X: np.ndarray, lr: float) -> str
 
 
 class DivergenceGuard(Callback):
-    """Stops at the first nan or inf batch loss: outcome "diverged", with a diagnosis."""
+    """Stops at the first nan or inf batch loss: outcome "diverged", with a diagnosis. (A
+    loss that stays finite but grows by orders of magnitude is :class:`WorseThanStart`'s.)"""
 
     def on_batch_end(self, fit):
         if not math.isfinite(fit.loss):
@@ -181,26 +205,73 @@ class DivergenceGuard(Callback):
 
 
 class WorseThanStart(Callback):
-    """Outcome "worse_than_start" when the last epoch's training loss is above the first
-    batch's loss of this ``fit``; an early stop's sentence is kept in front of the
-    diagnosis."""
+    """Compares the training loss before and after training, like with like.
+
+    The reference is the loss of the initial weights on the training rows of
+    :meth:`FitState.sample_index` (all of them for up to 4096 rows), evaluated as the
+    Trainer evaluates a split; at the end the final weights (the restored best ones after an
+    early stop) are evaluated on the same rows the same way. An epoch's ``train_loss`` is no
+    fit for either end: it is a running mean over batches while the weights move, so a
+    healthy run whose first batches fall fast has an epoch mean far above its first batch's
+    loss only by accident of when each was taken, and a first batch says nothing about the
+    other rows. Evaluating ``min(n, 4096)`` rows twice costs two forward passes, and changes
+    no weight, no random state and no number of the run.
+
+    Outcomes, each with a diagnosis naming the inputs' range and the learning rate:
+
+    * "diverged" as soon as an epoch's mean training loss is ``GROWTH`` (1000) times the
+      reference or more (a loss that exploded but stayed finite, e.g. lr 1e9), and at the
+      end when the final weights' loss is that far above it or not finite;
+    * "worse_than_start" when the final weights' loss is above the reference (an early
+      stop's sentence is kept in front of the diagnosis).
+
+    The reference is kept in checkpoints, so a resumed fit compares with the start of the
+    whole training, not of its own part.
+    """
+
+    GROWTH = 1000.0
+    state_key: ClassVar[str] = "start"
 
     def on_fit_start(self, fit):
-        self.first = None
+        self.start = fit.sample_loss()   # before a checkpoint's weights (and start) are loaded
 
-    def on_batch_end(self, fit):
-        if self.first is None:
-            self.first = fit.loss
+    def _exploded(self, loss: float) -> bool:
+        return self.start > 0 and not loss < self.GROWTH * self.start
+
+    def _diverged(self, fit, loss: float, epoch: int, what: str):
+        kind = f"{what} grew from {self.start:.4g} to {loss:.4g}"
+        if math.isfinite(loss):
+            kind += f" ({loss / self.start:.2g} times the start)"
+        fit.stop(Outcome.DIVERGED, diagnose(kind, epoch, 0, fit.sample_inputs(), fit.engine.lr))
+
+    def on_epoch_end(self, fit, logs):
+        loss = logs.get("train_loss", math.nan)
+        if math.isfinite(loss) and self._exploded(loss):
+            self._diverged(fit, loss, fit.epoch, "mean training loss")
 
     def on_fit_end(self, fit):
         h = fit.history
-        last = h.last("train_loss")
-        if h.status not in (Outcome.OK, Outcome.EARLY_STOPPED) or self.first is None \
-                or not last > self.first:
+        if h.status not in (Outcome.OK, Outcome.EARLY_STOPPED) or not h.records \
+                or not math.isfinite(self.start):
             return
-        text = diagnose(f"training loss ended above where it started ({self.first:.4g} -> "
-                        f"{last:.4g})", h.epochs, 0, fit.sample_inputs(), fit.engine.lr)
+        end = fit.sample_loss()
+        rows = len(fit.sample_index())
+        if self._exploded(end):
+            return self._diverged(fit, end, h.epochs, f"training loss on {rows} rows")
+        if not end > self.start:
+            return
+        where = (f"all {rows} training rows" if rows == len(fit.X) else
+                 f"{rows} of the {len(fit.X)} training rows")
+        text = diagnose(f"training loss ended above where it started ({self.start:.4g} -> "
+                        f"{end:.4g}, the initial and final weights on {where})", h.epochs, 0,
+                        fit.sample_inputs(), fit.engine.lr)
         h.conclude(Outcome.WORSE_THAN_START, f"{h.message}; {text}" if h.message else text)
+
+    def state_dict(self):
+        return {"loss": self.start}
+
+    def load_state_dict(self, state):
+        self.start = float(state["loss"])
 
 
 # -- early stopping --------------------------------------------------------------------------
@@ -262,10 +333,12 @@ class EarlyStopping(Callback):
 class CtrlC(Callback):
     """Turns the first Ctrl-C into a flag polled after each batch: training stops there
     (outcome "interrupted"; :class:`Checkpoint` saves where it stands). A second Ctrl-C
-    raises KeyboardInterrupt at once. Only in the main thread (signals arrive there)."""
+    raises KeyboardInterrupt at once. Only in the main thread (signals arrive there). The
+    CLI forwards SIGTERM to this handler (mlplab.util.TerminateAsInterrupt): ``by`` names
+    the signal that stopped training in the message."""
 
     def __init__(self):
-        self.requested, self._old = False, None
+        self.requested, self._old, self.by = False, None, "Ctrl-C"
 
     def on_fit_start(self, fit):
         self.requested = False
@@ -276,6 +349,7 @@ class CtrlC(Callback):
             if self.requested:
                 raise KeyboardInterrupt
             self.requested = True
+            self.by = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
 
         self._old = signal.signal(signal.SIGINT, handler)
 
@@ -283,12 +357,12 @@ class CtrlC(Callback):
         # a batch that diverged is reported as such; after the last batch the epoch is
         # finished (evaluated, recorded) and on_epoch_end stops
         if self.requested and not fit.stopping and fit.batch < fit.n_batches:
-            fit.stop(Outcome.INTERRUPTED, f"interrupted by Ctrl-C during epoch {fit.epoch}, "
+            fit.stop(Outcome.INTERRUPTED, f"interrupted by {self.by} during epoch {fit.epoch}, "
                                           f"after batch {fit.batch} of {fit.n_batches}")
 
     def on_epoch_end(self, fit, logs):
         if self.requested:
-            fit.stop(Outcome.INTERRUPTED, f"interrupted by Ctrl-C after epoch {fit.epoch}")
+            fit.stop(Outcome.INTERRUPTED, f"interrupted by {self.by} after epoch {fit.epoch}")
 
     def teardown(self, fit):
         if self._old is not None:

@@ -84,7 +84,7 @@ class Trainer:
         X, y = train
         yt = self.engine.prepare_targets(y)
         fit = FitState(self, X, eval_sets or {}, History(), np.random.default_rng(self.seed),
-                       num_batches(len(X), self.batch_size, self.drop_last))
+                       num_batches(len(X), self.batch_size, self.drop_last), y=yt)
         try:
             self._call("on_fit_start", fit)
             skip = load_checkpoint(resume_from, fit) if resume_from is not None else 0
