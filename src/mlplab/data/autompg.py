@@ -95,7 +95,8 @@ def table_from_csv(path: str | os.PathLike) -> np.ndarray:
     return numeric_columns(path, header, rows, COLUMNS)
 
 
-@register("auto-mpg", "Auto MPG: 392 cars, predict MPG from 9 features (regression, seed 000)")
+@register("auto-mpg", "Auto MPG: 392 cars, predict MPG from 9 features (regression, "
+                      "course unit 000)")
 def auto_mpg(path: str | os.PathLike | None = None) -> Dataset:
     """Auto MPG as the course uses it.
 

@@ -37,7 +37,8 @@ def _from_vega_json(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-@register("iris", "Fisher's Iris: 150 flowers, 4 features, 3 classes, 70/30 split (seed 001)")
+@register("iris", "Fisher's Iris: 150 flowers, 4 features, 3 classes, 70/30 split "
+                  "(course unit 001)")
 def iris(seed: int = 0, test_fraction: float = 0.3) -> Dataset:
     """Iris. X float32 (150, 4), y int64 (150,); splits train 105 / test 45, stratified
     (15 test samples per class), drawn with ``np.random.default_rng(seed)``."""

@@ -400,7 +400,7 @@ def _backward(doc, tr: Trace, st: StepTrace, level, part: Part):
                   "it to the layers below, and gradient descent could not move their weights. "
                   "The engine refuses rather than pass zeros on silently, so no update is "
                   "made. Networks of step units (Rosenblatt's perceptron, the XOR network of "
-                  "seed 004) get their weights by hand or by the perceptron rule; "
+                  "course unit 004) get their weights by hand or by the perceptron rule; "
                   "backpropagation needs a smooth activation such as sigmoid or ReLU.")
             return
         if ls.dL_dz is None:  # pragma: no cover - only after a refusal, handled above

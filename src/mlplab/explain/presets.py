@@ -63,7 +63,7 @@ def bce_step(steps: int = 1) -> Explanation:
         Comparison("b^[2] after the step", np.array([0.0455]), new["2.bias"]),
     ]
     return Explanation(
-        "Example bce-step: one SGD step of the 2-2-1 network (seed 001)",
+        "Example bce-step: one SGD step of the 2-2-1 network (course unit 001)",
         [Part(tr)],
         intro=["The slides' network: Linear(2, 2), ReLU, Linear(2, 1), Sigmoid, every weight "
                "and bias 0.1.",
@@ -101,7 +101,7 @@ def softmax_step(steps: int = 1) -> Explanation:
                    "truncated to 3 decimals", rule="truncate"),
     ]
     return Explanation(
-        "Example softmax-step: one SGD step of softmax regression (seed 001)",
+        "Example softmax-step: one SGD step of softmax regression (course unit 001)",
         [Part(tr, notes=[
             "The slide's theta = [[b0, b1], [w0, w1]] = [[0.1, 0.2], [0.3, 0.4]] multiplies "
             "x = [1, 0.5], whose 1 is the bias input: z_k = b_k + w_k * 0.5. In the engine "
@@ -149,7 +149,7 @@ def petal(steps: int = 1) -> Explanation:
                    "follows from the slipped logits"),
     ]
     return Explanation(
-        "Example petal: the 2-2-3 ReLU network on three Iris petals (seed 002)",
+        "Example petal: the 2-2-3 ReLU network on three Iris petals (course unit 002)",
         [Part(tr, notes=[
             "X = [[1.5, 0.2], [4.7, 1.6], [5.6, 2.2]] (petal length, petal width), labels "
             "[0, 1, 2]; the slide's W_h = [[0, 0], [0.86, -1.04], [0.41, -0.65]] and "
@@ -188,7 +188,7 @@ def sigmoid_net(steps: int = 1) -> Explanation:
                    s_low.layers[0].dW[0, 0], "the same -1/0.44, carried down the chain"),
     ]
     return Explanation(
-        "Example sigmoid-net: the backprop intuition of seed 003",
+        "Example sigmoid-net: the backprop intuition of course unit 003",
         [Part(top, "the output unit", show_input_grad=True, notes=[
             "Seed 003's network takes x = [7, 8, 8] (shooting, running, dribbling; "
             "is_top_player = 1) through four sigmoid hidden units to one sigmoid output. The "
@@ -227,7 +227,7 @@ def xor_threshold(steps: int = 1) -> Explanation:
     rows = [[int(X[n, 0]), int(X[n, 1]), int(h[n, 0]), int(h[n, 1]), int(out[n, 0]),
              int(xor[n, 0])] for n in range(4)]
     return Explanation(
-        "Example xor-threshold: XOR from hand-set step units (seed 004)",
+        "Example xor-threshold: XOR from hand-set step units (course unit 004)",
         [Part(tr, notes=[
             "h1 = step(x1 + x2 - 1.5) is AND, h2 = step(x1 + x2 - 0.5) is OR, and "
             "y = step(h2 - h1 - 0.5) is 'OR and not AND', which is XOR. In the engine: "
@@ -244,15 +244,18 @@ def xor_threshold(steps: int = 1) -> Explanation:
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("bce-step", "the 2-2-1 network, all weights 0.1, one BCE step (seed 001)",
+    Preset("bce-step", "the 2-2-1 network, all weights 0.1, one BCE step (course unit 001)",
            bce_step),
-    Preset("softmax-step", "softmax regression, one SGD step; the slide's lr slip (seed 001)",
+    Preset("softmax-step", "softmax regression, one SGD step; the slide's lr slip "
+           "(course unit 001)",
            softmax_step, precision=5),
-    Preset("petal", "2-2-3 ReLU net on three Iris petals; the slide's slips (seed 002)",
+    Preset("petal", "2-2-3 ReLU net on three Iris petals; the slide's slips (course unit 002)",
            petal),
-    Preset("sigmoid-net", "the backprop intuition, -ln(0.669) = 0.402 not 0.44 (seed 003)",
+    Preset("sigmoid-net", "the backprop intuition, -ln(0.669) = 0.402 not 0.44 "
+           "(course unit 003)",
            sigmoid_net, multi_step=False),
-    Preset("xor-threshold", "XOR from step units; why backprop cannot train them (seed 004)",
+    Preset("xor-threshold", "XOR from step units; why backprop cannot train them "
+           "(course unit 004)",
            xor_threshold, multi_step=False),
 )}
 

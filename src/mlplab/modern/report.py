@@ -31,7 +31,7 @@ def write_demo_report(run_dir: Path, exp, results: dict[str, dict]) -> dict:
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1, default=float))
 
     doc = Document(f"{exp.name}: {exp.description}")
-    doc.para(f"seed {exp.seed}, engine {exp.engine}, device {metrics['device']}, machine: "
+    doc.para(f"random seed {exp.seed}, engine {exp.engine}, device {metrics['device']}, machine: "
              f"{metrics['machine']}")
     doc.heading("Summary")
     doc.table(*comparison(metrics))
