@@ -200,7 +200,10 @@ def run(
                                 "the number of cores)."),
     backend: str = typer.Option("local", "--backend", help="--seeds: local processes or ray."),
     address: str = typer.Option(None, "--address", help="--backend ray: auto or HOST:PORT."),
-    resume: bool = typer.Option(False, "--resume", help="--seeds: finish the newest such run."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the newest unfinished run "
+                                "of NAME in --out (killed: .partial; failed: .incomplete) "
+                                "from its checkpoints; with --seeds: finish the newest such "
+                                "run. Pass the options it was started with."),
 ):
     """Run an experiment: train every model, then print and save the comparison."""
     from mlplab.experiments import load_experiment
@@ -219,21 +222,31 @@ def run(
 
         return run_seeds(exp, seeds, seed=seed, out=out, workers=workers, backend=backend,
                          address=address, resume=resume, quiet=quiet, console=console)
-    _run_and_show(exp, out, quiet, console)
+    _run_and_show(exp, out, quiet, console, resume=resume)
 
 
-def _run_and_show(exp, out, quiet, console):
-    """Run ``exp`` and print its table; Ctrl-C prints what ran and exits 130."""
+def _run_and_show(exp, out, quiet, console, resume: bool = False):
+    """Run ``exp`` and print its table; Ctrl-C prints what ran and exits 130, SIGTERM does
+    the same and exits 143 (128 + 15)."""
     from mlplab.experiments import RunInterrupted, run_experiment
+    from mlplab.util import TerminateAsInterrupt
 
-    try:
-        # torch missing for --engine torch: mlplab.torch.require_torch raises ImportError
-        with _user_error(UsageError, ImportError):
-            run_dir = run_experiment(exp, out, progress=not quiet, console=console)
-    except RunInterrupted as e:
-        _show(console, e.run_dir)
-        raise fail(str(e), code=130) from None
-    _show(console, run_dir)
+    with TerminateAsInterrupt() as term:
+        try:
+            # torch missing for --engine torch: mlplab.torch.require_torch raises ImportError
+            with _user_error(UsageError, ImportError):
+                run_dir = run_experiment(exp, out, progress=not quiet, console=console,
+                                         resume=resume)
+        except RunInterrupted as e:
+            code, by = (143, "terminated by SIGTERM") if term.received else (130, "interrupted")
+            _show(console, e.run_dir)
+            raise fail(f"{by}; the report of what ran is in {e.run_dir}", code=code) from None
+        except KeyboardInterrupt as e:   # outside training, or a second Ctrl-C / SIGTERM
+            code, by = (143, "terminated by SIGTERM") if term.received else (130, "interrupted")
+            kept = " ".join(getattr(e, "__notes__", ())) or \
+                "no model had been saved, so nothing was kept"
+            raise fail(f"{by} before the run finished; {kept}", code=code) from None
+        _show(console, run_dir)
 
 
 def _console():
@@ -362,10 +375,7 @@ def train(
     early_stopping: int = typer.Option(None, "--early-stopping", metavar="PATIENCE",
                                        help="Stop when the validation loss has not improved "
                                             "for PATIENCE epochs, keeping the best weights "
-                                            "(default: on with patience 10 when there is a "
-                                            "validation split)."),
-    no_early_stopping: bool = typer.Option(False, "--no-early-stopping",
-                                           help="Train every epoch, keeping the last weights."),
+                                            "(default: off)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split, the weights and shuffling."),
     engine: str = typer.Option("numpy", "--engine", help="numpy or torch."),
     compare_sklearn: bool = typer.Option(False, "--compare-sklearn",
@@ -379,16 +389,13 @@ def train(
     then print and save the comparison (the same run folder and report as `mlplab run`)."""
     from mlplab.byod import TrainOptions, build_experiment, parse_hidden, parse_names
 
-    if no_early_stopping and early_stopping is not None:
-        raise UsageError("--early-stopping and --no-early-stopping: give one of them")
     console = _console()
     opts = TrainOptions(target=target, task=task, missing=missing, drop=parse_names(drop),
                         categorical=parse_names(categorical), image_size=image_size,
                         grayscale=not color, hidden=parse_hidden(hidden),
                         activation=activation, optimizer=optimizer, lr=lr, epochs=epochs,
                         batch_size=batch_size, val_fraction=val_fraction,
-                        test_fraction=test_fraction,
-                        early_stopping=False if no_early_stopping else early_stopping,
+                        test_fraction=test_fraction, early_stopping=early_stopping,
                         seed=seed, engine=engine, compare_sklearn=compare_sklearn, name=name)
     exp = build_experiment(data, opts)
     for note in exp.notes:
@@ -442,6 +449,8 @@ _mount("export", "mlplab.export.cli:export",
 _mount("sweep", "mlplab.sweep.cli:sweep",
        "Run a grid of settings (the product of the --set lists) over seeds; choose on the "
        "validation split and report held-out splits for the chosen setting only.")
+_mount("runs", "mlplab.runs:app",
+       "Unfinished run folders (killed: .partial, failed: .incomplete): list and clean them.")
 _mount("playground", "mlplab.playground.cli:playground",
        "TensorFlow Playground on mlplab's engine: train small networks on 2-D data, live.")
 

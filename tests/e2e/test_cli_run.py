@@ -136,7 +136,7 @@ def test_unknown_experiment_lists_the_valid_ones(tmp_path):
     assert "unknown experiment 'mnist-deep'; choose one of auto-mpg" in res.output
 
 
-def test_failure_mid_run_leaves_nothing_behind(tmp_path):
+def test_failure_mid_run_keeps_only_the_model_saved_before(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("""name = "bad"\ndescription = "spec does not fit the data"\n
 [[data]]\nname = "iris"\npreprocess = "standardize"\neval = ["test"]\n
@@ -146,8 +146,11 @@ epochs = 1\nbatch_size = 8\n
 epochs = 1\nbatch_size = 8\n""")
     res = invoke("run", bad, "--out", tmp_path / "runs", "--quiet")
     assert res.exit_code == 2
-    assert "expected input of shape (N, 5), got (8, 4)" in res.output
-    assert list((tmp_path / "runs").iterdir()) == []
+    assert "expected input of shape (N, 5), got (" in res.output
+    # the model trained before the failure is not lost (issue 13): a visible .incomplete
+    (kept,) = (tmp_path / "runs").iterdir()
+    assert kept.name.endswith(".incomplete") and f"kept in {kept}" in res.output
+    assert sorted(p.name for p in (kept / "weights").glob("*.npz")) == ["ok.npz"]
 
 
 def test_two_runs_never_share_a_folder(tmp_path):

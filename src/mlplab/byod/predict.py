@@ -20,8 +20,9 @@ import numpy as np
 from mlplab.byod import table as T
 from mlplab.byod.sources import npz_features, read_npz
 from mlplab.data.dataset import DataError
+from mlplab.errors import UsageError
 from mlplab.train import metrics as M
-from mlplab.util import atomic_write_text
+from mlplab.util import atomic_write_text, check_output_file, os_error_text
 
 
 @dataclass
@@ -207,6 +208,9 @@ def predict(run_dir, data, *, model: str = "mlp", out="predictions.csv") -> Pred
     path = Path(data).expanduser()
     if not path.exists():
         raise DataError(f"{path}: no such file or folder; check the path")
+    # never overwrite what predict reads: the input file, an image in its folder, the run
+    check_output_file(out, inputs=[path],
+                      folders=[Path(run_dir)] + ([path] if path.is_dir() else []))
     new = READERS[schema["format"]](path, schema)
     n = len(new.X)
     holes = np.isnan(new.X.reshape(n, -1)).any(axis=1)
@@ -237,11 +241,12 @@ def predict(run_dir, data, *, model: str = "mlp", out="predictions.csv") -> Pred
     for cells, has in zip(new.cells, ok):
         w.writerow(list(cells) + (next(it) if has else blank))
     out = Path(out)
-    atomic_write_text(out, buf.getvalue())
+    try:
+        atomic_write_text(out, buf.getvalue())
+    except OSError as e:   # a full disk, a folder made read-only meanwhile
+        raise UsageError(f"--out {out}: cannot write the predictions ({os_error_text(e)}); "
+                         "pass another file") from e
     result = Predictions(out, model, name, task, n, int(ok.sum()), notes=notes)
-    from mlplab.byod.build import seen_rows_notes   # rows of the run's splits among these
-
-    result.notes += seen_rows_notes(run_dir, new.X)
     if new.y is not None:
         known = np.isfinite(new.y[ok])
         if known.any():

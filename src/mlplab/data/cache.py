@@ -17,13 +17,13 @@ import hashlib
 import http.client
 import importlib.util
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from mlplab.data.dataset import DataError
+from mlplab.util import create_temp_file
 
 ENV_DATA = "MLPLAB_DATA"
 ENV_CACHE = "MLPLAB_CACHE"
@@ -154,7 +154,7 @@ def download(
     algo, expected = _algorithm(checksum)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        fd, tmp_name = create_temp_file(dest.parent, prefix=f".{dest.name}.", suffix=".part")
     except OSError as e:
         raise DataError(
             f"{dest.parent}: cannot write the download there ({e.strerror or e}); pass a folder "

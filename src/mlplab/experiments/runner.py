@@ -2,15 +2,23 @@
 
 Every kind of experiment (mlplab.experiments.kinds: model comparison, demos, own data) runs
 inside the same run-folder lifecycle: the run is written into a hidden
-``.<name>-<timestamp>.partial`` folder and renamed when it is complete, or when a model was
-interrupted (Ctrl-C), with the report of what ran; any other failure removes the partial
-folder, so a crash leaves nothing half-written behind.
+``.<name>-<timestamp>.partial`` folder and renamed to ``<name>-<timestamp>`` when it is
+complete, or when a model was interrupted (Ctrl-C, SIGTERM), with the report of what ran.
+A failure before any model was saved removes the partial folder; a failure after one was
+(a full disk while the report is written) renames it to a visible
+``<name>-<timestamp>.incomplete`` with everything written so far, and the error says where.
+A run killed outright (SIGKILL, a power cut) leaves its partial folder, which
+``run_experiment(..., resume=True)`` (``mlplab run NAME --resume``) continues from its
+checkpoints and ``mlplab runs`` lists and cleans (:mod:`mlplab.runs`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mlplab import data as datalib
+from mlplab.errors import MlplabError
 from mlplab.experiments.config import Experiment, ExperimentError
 from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS, resolve
 from mlplab.experiments.preprocess import (
@@ -28,11 +37,17 @@ from mlplab.experiments.preprocess import (
     make_augment,
     save_preprocess,
 )
+from mlplab.runs import OWNER_FILE, find_resumable, saved_models
 from mlplab.spec import ModelSpec
 from mlplab.train import EarlyStopping, Trainer, build_engine
 from mlplab.train import metrics as M
 from mlplab.train.history import History, Outcome
-from mlplab.util import atomic_write_text
+from mlplab.util import (
+    atomic_write_text,
+    check_file_name,
+    check_out_folder,
+    os_error_text,
+)
 
 # body(run_dir, progress, console) -> True when a model was interrupted
 RunBody = Callable[[Path, bool, object], bool]
@@ -102,31 +117,125 @@ def metrics_status(outcome: str) -> str:
 # ---- the run-folder lifecycle -----------------------------------------------------------
 
 def run_experiment(exp: Experiment, out_dir="runs", *, progress: bool = True,
-                   console=None) -> Path:
+                   console=None, resume: bool = False) -> Path:
     """Run ``exp`` (every model on every data set, or its demos); returns the finished run
-    folder. Raises RunInterrupted (after writing the report of what ran) on Ctrl-C."""
+    folder. Raises RunInterrupted (after writing the report of what ran) on Ctrl-C.
+
+    ``resume``: continue the newest partial folder of ``exp`` in ``out_dir`` that a killed
+    run left (same settings): models with a saved result are not trained again, the others
+    continue from their checkpoints."""
     if exp.kind not in EXPERIMENT_KINDS:
         raise ExperimentError(f"{exp.source}: unknown experiment kind {exp.kind!r}; choose "
                               f"one of {', '.join(EXPERIMENT_KINDS)}")
+    out = Path(out_dir)
+    check_file_name(exp.name, f"{exp.source + ': ' if exp.source else ''}experiment name")
+    check_out_folder(out)
+    folder = find_resumable(out, exp) if resume else None
     body = resolve(EXPERIMENT_KINDS[exp.kind].prepare)(exp)   # fails before any writing
-    return run_in_folder(exp, Path(out_dir), body, progress, console)
+    return run_in_folder(exp, out, body, progress, console, folder=folder)
 
 
 def run_in_folder(exp: Experiment, out: Path, body: RunBody, progress: bool = False,
-                  console=None) -> Path:
-    """config.json, then ``body`` writes the rest into the hidden partial folder, which is
-    renamed to ``<name>-<stamp>`` when the body returns; on any exception it is removed."""
-    partial, final = _new_run_dir(out, exp.name)
+                  console=None, *, folder: Path | None = None) -> Path:
+    """config.json, then ``body`` writes the rest into the hidden partial folder (a new one,
+    or ``folder``: a partial or incomplete folder to resume), which is renamed to
+    ``<name>-<stamp>`` when the body returns. On an exception the folder is removed when no
+    model was saved yet, else kept as ``<name>-<stamp>.incomplete`` (see
+    :func:`_keep_or_remove`); an OSError (disk full, read-only) becomes one line."""
+    if folder is None:
+        partial, final = _new_run_dir(Path(out), exp.name)
+    else:
+        partial, final = Path(folder), _final_name(Path(folder))
     try:
+        _claim(partial)
         atomic_write_text(partial / "config.json", json.dumps(exp.to_dict(), indent=1,
                                                               default=repr))
         interrupted = body(partial, progress, console)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    partial.rename(final)
+        (partial / OWNER_FILE).unlink(missing_ok=True)
+    except BaseException as e:
+        err = _keep_or_remove(exp, partial, final, e)
+        if err is e:
+            raise
+        raise err from e
+    try:
+        partial.rename(final)
+    except OSError as e:
+        raise ExperimentError(f"the run is complete in {partial}, but renaming it to "
+                              f"{final.name} failed ({os_error_text(e)}); rename it by "
+                              "hand") from e
     if interrupted:
         raise RunInterrupted(final)
+    return final
+
+
+# errno values that say the disk, not the run, was at fault: full, quota, read-only, denied
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+def _keep_or_remove(exp: Experiment, partial: Path, final: Path,
+                    e: BaseException) -> BaseException:
+    """After ``e`` stopped a run: remove ``partial`` when nothing trained is in it; else keep
+    it as ``<final>.incomplete`` (in place when that rename fails) and say where. Returns
+    the exception to raise: an MlplabError keeps its class with the place added; an OSError
+    becomes an ExperimentError of one line; Ctrl-C and bugs pass unchanged, with a note."""
+    saved = saved_models(partial) if partial.is_dir() else []
+    disk = isinstance(e, OSError) and e.errno in _DISK_ERRORS
+    fix = "; free space or pass another --out" if disk else ""
+    if not saved:
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(e, OSError):
+            return ExperimentError(f"the run in {partial.parent} failed: {os_error_text(e)}; "
+                                   f"nothing had been trained, so nothing was kept{fix}")
+        return e
+    (partial / OWNER_FILE).unlink(missing_ok=True)
+    kept = final.with_name(f"{final.name}.incomplete")
+    try:
+        partial.rename(kept)
+    except OSError:
+        kept = partial
+    where = (f"the {len(saved)} model(s) saved so far ({', '.join(saved)}: weights, "
+             f"checkpoints, history) are kept in {kept}")
+    # the same run can succeed later when the machine was the cause (disk, a signal)
+    if exp.kind == "models" and (disk or not isinstance(e, Exception)):
+        where += f"; `mlplab run {_run_name(exp)} --resume` with the same options finishes it"
+    if isinstance(e, OSError):
+        return ExperimentError(f"the run failed: {os_error_text(e)}; {where}{fix}")
+    if isinstance(e, MlplabError):
+        try:
+            return type(e)(f"{e}; {where}")
+        except TypeError:   # a subclass with another constructor
+            return ExperimentError(f"{e}; {where}")
+    e.add_note(where)
+    return e
+
+
+def _run_name(exp: Experiment) -> str:
+    """What to type after ``mlplab run`` for ``exp``: its file, or a shipped one's name."""
+    builtin = exp.source.startswith("mlplab/experiments/")
+    return exp.source if exp.source.endswith(".toml") and not builtin else exp.name
+
+
+def _claim(partial: Path) -> None:
+    """Record which process writes ``partial`` so that ``mlplab runs`` never cleans, and
+    ``--resume`` never takes, the folder of a run that is still going."""
+    atomic_write_text(partial / OWNER_FILE, json.dumps({"pid": os.getpid(),
+                                                        "host": socket.gethostname()}))
+
+
+def _final_name(folder: Path) -> Path:
+    """The finished name of a partial (``.<base>.partial``) or incomplete
+    (``<base>.incomplete``) folder: ``<base>``, or ``<base>-2`` ... when that is taken."""
+    name = folder.name
+    if name.endswith(".partial"):
+        base = name[1:-len(".partial")]
+    elif name.endswith(".incomplete"):
+        base = name[:-len(".incomplete")]
+    else:
+        base = name
+    final, i = folder.parent / base, 1
+    while final.exists():
+        i += 1
+        final = folder.parent / f"{base}-{i}"
     return final
 
 
@@ -135,14 +244,21 @@ def _stamp() -> str:
 
 
 def _new_run_dir(out: Path, name: str) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    base = f"{name}-{_stamp()}"
-    final, i = out / base, 1
-    while final.exists() or (out / f".{final.name}.partial").exists():
-        i += 1
-        final = out / f"{base}-{i}"
-    partial = out / f".{final.name}.partial"
-    partial.mkdir()
+    check_file_name(name, "experiment name")   # also for callers of run_in_folder
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        base = f"{name}-{_stamp()}"
+        final, i = out / base, 1
+        while (final.exists() or (out / f".{final.name}.partial").exists()
+               or final.with_name(f"{final.name}.incomplete").exists()):
+            i += 1
+            final = out / f"{base}-{i}"
+        partial = out / f".{final.name}.partial"
+        partial.mkdir()
+    except OSError as e:
+        check_out_folder(out)   # the clearer reason when there is one
+        raise ExperimentError(f"--out {out}: cannot make the run folder there "
+                              f"({os_error_text(e)}); pass a folder you can write to") from e
     return partial, final
 
 
@@ -237,6 +353,21 @@ def _splits(d: dict, ds, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def _finished(job: ModelJob) -> History | None:
+    """In a resumed run folder, the History of the job's model when it had finished (its
+    history is written last, after its weights); None when it must (still) train."""
+    path = job.run_dir / "history" / f"{job.stem}.json"
+    if not path.is_file():
+        return None
+    history = History.from_json(path)
+    if history.status == Outcome.INTERRUPTED:
+        return None     # continues from its checkpoint
+    if history.status != Outcome.DIVERGED \
+            and not (job.run_dir / "weights" / f"{job.stem}.npz").is_file():
+        return None
+    return history
+
+
 # ---- model kind "mlplab" -----------------------------------------------------------------
 
 def run_model(job: ModelJob) -> ModelResult:
@@ -255,21 +386,31 @@ def run_model(job: ModelJob) -> ModelResult:
                           seed=exp.seed, optimizer_kwargs=m.get("optimizer_kwargs"),
                           loss_kwargs=m.get("loss_kwargs"), device=exp.device)
     t0 = time.perf_counter()
+    finished = _finished(job)
+    checkpoint = run_dir / "checkpoints" / f"{job.stem}.npz"
     if "weights" in m:  # a hand-set network: no training, only evaluation
         engine.load_state_dict({k: np.asarray(v, dtype=np.float32)
                                 for k, v in m["weights"].items()})
         history = History(message="hand-set weights, not trained")
+    elif finished is not None:   # a resumed run: this model was done before the run stopped
+        history = finished
+        if history.status != Outcome.DIVERGED:
+            from mlplab.nn import load as load_weights
+
+            engine.load_state_dict(load_weights(run_dir / "weights" / f"{job.stem}.npz")[0])
     else:
         es = m.get("early_stopping")
         trainer = Trainer(engine, epochs=m["epochs"], batch_size=m["batch_size"],
                           seed=exp.seed, progress=job.progress, console=job.console,
-                          label=job.key, checkpoint=run_dir / "checkpoints" / f"{job.stem}.npz",
+                          label=job.key, checkpoint=checkpoint,
                           early_stopping=EarlyStopping(**es) if es else None,
                           schedule=m.get("schedule"),
                           augment=make_augment(m.get("augment"), job.dataset.X.shape[1:]),
                           transform=prep)
         eval_sets = {s: a for s, a in arrays.items() if s != "train"}
-        history = trainer.fit(arrays["train"], eval_sets)
+        # a resumed run continues a model from the checkpoint the stopped run left
+        history = trainer.fit(arrays["train"], eval_sets,
+                              resume_from=checkpoint if checkpoint.is_file() else None)
     seconds = time.perf_counter() - t0
     info = {"status": metrics_status(history.status), "outcome": str(history.status),
             "epochs": history.epochs, "seconds": round(seconds, 3),

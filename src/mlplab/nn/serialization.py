@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from mlplab.nn.module import Module
+from mlplab.util import create_temp_file
 
 
 def save(model: Module, path, **metadata: str) -> Path:
@@ -21,7 +21,7 @@ def save(model: Module, path, **metadata: str) -> Path:
     for k, v in metadata.items():
         arrays[f"__meta__.{k}"] = np.array(str(v))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = create_temp_file(path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
