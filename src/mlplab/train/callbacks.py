@@ -503,7 +503,7 @@ class ProgressBar(Callback):
                           console=self.console, transient=True, auto_refresh=False)
         self.p.start()
         self.epochs = self.p.add_task(f"{self.label} epochs".strip(), total=fit.epochs,
-                                      info="", time="")
+                                      info="", time="0:00, ETA ?")
         self.batches = self.p.add_task("  batches", total=self.n, info="", time="")
         self.p.refresh()
 
