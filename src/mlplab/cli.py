@@ -150,16 +150,14 @@ def summary(
                                          "28x28-flatten-256-relu-10."),
 ):
     """Print a model's layers, output shapes and parameter counts (like torchsummary)."""
-    from mlplab.nn import summary as nn_summary
     from mlplab.spec import ModelSpec
 
     model_spec = ModelSpec.parse(spec)
     typer.echo(f"{model_spec}")
-    if model_spec.twin_only:  # conv, maxpool, mixer: counted from the spec, no model built
-        typer.echo(str(model_spec.summary()))
+    # Counted from the spec: no model is built, so no weights are allocated.
+    typer.echo(str(model_spec.summary()))
+    if model_spec.twin_only:  # conv, maxpool, mixer
         typer.echo("(twin-only layers: train this model with --engine torch)")
-        return
-    typer.echo(str(nn_summary(model_spec.build(seed=0), model_spec.input_shape)))
 
 
 @app.command("list")

@@ -151,6 +151,29 @@ def _torch_gelu(approximate: str = "none"):
     return gelu(approximate)
 
 
+def _finite(arg: str) -> float:
+    """A finite float (a nan or inf slope would make every output nan)."""
+    value = float(arg)
+    if not math.isfinite(value):
+        raise ValueError(arg)
+    return value
+
+
+def _positive_finite(arg: str) -> float:
+    value = _finite(arg)
+    if value <= 0:
+        raise ValueError(arg)
+    return value
+
+
+def _probability(arg: str) -> float:
+    """A dropout probability in [0, 1), as Dropout itself requires."""
+    value = float(arg)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(arg)
+    return value
+
+
 def _gelu_argument(arg: str) -> str:
     if arg not in ("none", "tanh"):
         raise ValueError(arg)
@@ -178,12 +201,12 @@ _ACTIVATIONS = [
                             ("leakyrelu'(z) = 1 if z > 0, else the slope",
                              r"\operatorname{LReLU}'(z) = 1 \text{ if } z > 0 \text{, else the "
                              r"slope}")),
-                argument=float, example_arg=":0.2"),
+                argument=_finite, example_arg=":0.2"),
     _activation(act.Softplus, lambda beta=1.0: _torch_nn().Softplus(beta=beta),
                 ExplainForm("softplus", r"\operatorname{softplus}",
                             ("softplus'(z) = sigmoid(beta z)",
                              r"\operatorname{softplus}'(z) = \sigma(\beta z)")),
-                argument=float, example_arg=":2.0"),
+                argument=_positive_finite, example_arg=":2.0"),
     _activation(act.GELU, _torch_gelu,
                 ExplainForm("gelu", r"\operatorname{GELU}",
                             ("gelu'(z) = Phi(z) + z phi(z)",
@@ -205,7 +228,10 @@ def _parse_linear(arg: str, shape: Shape) -> tuple:
     if len(shape) != 1:
         raise SpecError(f"input of shape {shape} must be flattened before Linear(..., {arg}); "
                         "add 'flatten'")
-    width = int(arg)
+    try:
+        width = int(arg)
+    except ValueError:  # over Python's 4300-digit limit for int(): no width is that large
+        raise SpecError(f"layer width of {len(arg)} digits is too large") from None
     if width <= 0:
         raise SpecError("layer width must be positive")
     return (shape[0], width)
@@ -233,7 +259,7 @@ _SHAPE_LAYERS = [
     LayerKind(
         "dropout", "Dropout", lay.Dropout,
         numpy=lambda args, shape, rng, dtype: lay.Dropout(*args, rng=rng),
-        torch=_torch_dropout, example="3-4-dropout:0.25-2", argument=float),
+        torch=_torch_dropout, example="3-4-dropout:0.25-2", argument=_probability),
     LayerKind(
         "layernorm", "LayerNorm", lay.LayerNorm,
         numpy=lambda args, shape, rng, dtype: lay.LayerNorm(shape[-1], dtype=dtype),

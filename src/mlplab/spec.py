@@ -32,6 +32,7 @@ import numpy as np
 
 from mlplab import nn
 from mlplab.errors import SpecError  # re-exported here
+from mlplab.limits import check_params
 from mlplab.nn.summary import SummaryRow
 from mlplab.registry import LAYERS, LayerKind, unknown_layer_message
 
@@ -94,7 +95,16 @@ class ModelSpec:
         if not any(layer.kind == "linear" for layer in layers):
             raise SpecError(f"model spec {text!r}: needs at least one layer width after the "
                             "input size, e.g. 784-10")
-        return cls(input_shape, tuple(layers))
+        result = cls(input_shape, tuple(layers))
+        # Counted from the records, nothing allocated: a mistyped width is refused here, at
+        # every entry point (summary, train, run, predict, explain), with its size.
+        result.check_size(f"model spec {text!r}")
+        return result
+
+    def check_size(self, what: str | None = None) -> None:
+        """SpecError when the model is above ``mlplab.limits.MAX_PARAMS`` (the message gives
+        the parameter count, the bytes as float32 and the variable that raises the limit)."""
+        check_params(self.num_parameters(), what or f"model spec {str(self)!r}")
 
     def __str__(self) -> str:
         head = "x".join(str(d) for d in self.input_shape)
@@ -132,8 +142,8 @@ class ModelSpec:
         return sum(params for _, _, params in self.layer_table())
 
     def summary(self) -> nn.ModelSummary:
-        """A torchsummary-style table computed from the spec alone (no model is built), for
-        specs the NumPy engine cannot build."""
+        """A torchsummary-style table computed from the spec alone (no model is built, so no
+        weights are allocated); the same table as ``nn.summary`` of the built model."""
         result = nn.ModelSummary(input_shape=self.input_shape)
         for i, (layer, shape, params) in enumerate(self.layer_table(), 1):
             name = layer.record.summary_name
@@ -150,6 +160,7 @@ class ModelSpec:
         if twin:
             raise SpecError(f"model spec {str(self)!r}: {' and '.join(twin)} layers run only on "
                             "the torch engine: use --engine torch")
+        self.check_size()
         rng = rng if rng is not None else np.random.default_rng(seed)
         mods, shape = [], self.input_shape
         for layer in self.layers:

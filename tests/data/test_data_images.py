@@ -110,7 +110,7 @@ def test_unreadable_image(tmp_path):
 def test_truncated_jpeg(tmp_path):
     root = tmp_path / "t"
     good = _png(root / "train" / "a" / "x.jpg", (10, 20, 30), (64, 64), "RGB")
-    _png(root / "train" / "a" / "y.jpg", (10, 20, 30), (64, 64), "RGB")
+    _png(root / "train" / "b" / "y.jpg", (10, 20, 30), (64, 64), "RGB")   # a second class
     data = good.read_bytes()
     good.write_bytes(data[: len(data) // 3])
     with pytest.raises(DataError, match="x.jpg: cannot read the image"):
@@ -156,6 +156,7 @@ def test_bad_image_size(tmp_path, size):
 def test_bad_image_among_many_names_the_first_bad_file(tmp_path):
     for i in range(120):
         _png(tmp_path / "m" / "train" / "c" / f"{i:03d}.png", i, (6, 5))
+    _png(tmp_path / "m" / "train" / "d" / "x.png", 0, (6, 5))   # a second class
     for i in (7, 90):
         (tmp_path / "m" / "train" / "c" / f"{i:03d}.png").write_bytes(b"junk")
     with pytest.raises(DataError, match="007.png: cannot read the image"):

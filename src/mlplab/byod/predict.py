@@ -20,6 +20,7 @@ import numpy as np
 from mlplab.byod import table as T
 from mlplab.byod.sources import npz_features, read_npz
 from mlplab.data.dataset import DataError
+from mlplab.data.validate import check_features
 from mlplab.errors import UsageError
 from mlplab.train import metrics as M
 from mlplab.util import atomic_write_text, check_output_file, os_error_text
@@ -212,6 +213,7 @@ def predict(run_dir, data, *, model: str = "mlp", out="predictions.csv") -> Pred
     check_output_file(out, inputs=[path],
                       folders=[Path(run_dir)] + ([path] if path.is_dir() else []))
     new = READERS[schema["format"]](path, schema)
+    new.X = check_features(new.X, str(path))   # the rule of training: inf refused, NaN missing
     n = len(new.X)
     holes = np.isnan(new.X.reshape(n, -1)).any(axis=1)
     ok = ~holes if schema["missing"] == "drop" else np.ones(n, dtype=bool)

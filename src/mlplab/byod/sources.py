@@ -23,6 +23,8 @@ from mlplab.byod import table as T
 from mlplab.byod.options import TrainOptions
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.preprocessing import split_indices, train_val_test_split
+from mlplab.data.validate import check_features, check_target, regular_file
+from mlplab.limits import check_data_bytes
 
 
 @dataclass
@@ -50,6 +52,8 @@ def detect(path: Path) -> str:
         return "images"
     if not path.exists():
         raise DataError(f"{path}: no such file or folder; check the path")
+    # a device, FIFO or socket is refused before a byte is read (/dev/zero never ends)
+    regular_file(path, "a CSV or .npz file, or an image folder")
     return "npz" if path.suffix.lower() == ".npz" else "csv"
 
 
@@ -107,6 +111,7 @@ def prepare_csv(path: Path, opts: TrainOptions) -> Prepared:
                         "--drop the emptiest columns")
     T.fit_levels(table, columns, rows)
     X, _ = T.encode(table, columns, rows)
+    X = check_features(X, str(path))   # the rule every entry point applies
     y = target.y[rows[target.keep]]
     names = T.feature_names(columns)
     if target.task == "classification":
@@ -158,13 +163,41 @@ def _preprocess(opts: TrainOptions, scaler: str) -> str:
 
 
 # --------------------------------------------------------------------------- npz
+def _check_npz_sizes(path: Path) -> None:
+    """Refuse an array of the archive above the data limit from its .npy header, before it is
+    decompressed (a few kB of zeros can unpack to gigabytes). A member whose header does not
+    read is left to np.load, which reports it."""
+    from numpy.lib import format as npy
+
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            try:
+                with z.open(info) as fp:
+                    version = npy.read_magic(fp)
+                    header = (npy.read_array_header_1_0 if version == (1, 0)
+                              else npy.read_array_header_2_0)
+                    shape, _, dtype = header(fp)
+            except Exception:   # any damage: np.load says what it is, in its words
+                continue
+            n = 1
+            for d in shape:
+                n *= int(d)
+            name = info.filename.removesuffix(".npy")
+            check_data_bytes(n * dtype.itemsize, str(path),
+                             f"array {name!r} of shape {tuple(shape)} ({dtype})",
+                             "save a smaller sample")
+
+
 def read_npz(path: Path, need_y: bool = True) -> dict[str, np.ndarray]:
     """The arrays of an .npz file, never unpickling; X (and y when ``need_y``) required."""
     try:
-        with open(path, "rb") as f:
+        with open(regular_file(path, "an .npz file"), "rb") as f:
             if f.read(2) != b"PK":   # np.load would try any other file as a pickle
                 raise DataError(f"{path}: not an .npz archive (an .npz is a zip of .npy "
                                 "arrays); save it with np.savez(path, X=X, y=y)")
+        _check_npz_sizes(path)
         with np.load(path, allow_pickle=False) as f:
             keys = list(f.files)
             missing = [k for k in ("X", "y") if k not in keys and (k == "X" or need_y)]
@@ -188,13 +221,14 @@ def read_npz(path: Path, need_y: bool = True) -> dict[str, np.ndarray]:
 
 
 def npz_features(path: Path, X: np.ndarray) -> np.ndarray:
-    """X as float32 of shape (n, ...) with at least 2 dimensions."""
+    """X as float32 of shape (n, ...) with at least 2 dimensions; numeric and never infinite
+    (``mlplab.data.validate.check_features``, in training and prediction alike)."""
     if X.dtype.kind not in "biuf":
         raise DataError(f"{path}: X holds {X.dtype} values; it must be numeric")
     if X.ndim < 2:
         raise DataError(f"{path}: X has shape {X.shape}; it must be (n_samples, n_features) "
                         "or (n_samples, H, W)")
-    return X.astype(np.float32)
+    return check_features(X, str(path))
 
 
 def prepare_npz(path: Path, opts: TrainOptions) -> Prepared:
@@ -210,6 +244,8 @@ def prepare_npz(path: Path, opts: TrainOptions) -> Prepared:
     text = y.dtype.kind in "US"
     if not text and y.dtype.kind not in "biuf":
         raise DataError(f"{path}: y holds {y.dtype} values; it must hold numbers or strings")
+    if not text:
+        check_target(y, str(path))
     y_missing = np.zeros(len(y), bool) if text else np.isnan(y.astype(np.float64))
     X_missing = np.isnan(X.reshape(len(X), -1)).any(axis=1)
     keep = ~y_missing & (~X_missing if opts.missing == "drop" else True)

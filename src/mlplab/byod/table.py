@@ -33,6 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from mlplab.data.dataset import DataError
+from mlplab.data.validate import check_classes as _check_classes
+from mlplab.data.validate import regular_file
+from mlplab.limits import MAX_ONEHOT_LEVELS, check_data_bytes, onehot_levels, round_up
 
 MISSING_MARKERS = frozenset({"", "?", "na", "n/a", "nan", "null", "none", "<na>", "#n/a",
                              "-nan"})
@@ -42,6 +45,10 @@ MAX_INFERRED_CLASSES = 20   # integer targets with at most this many values are 
 MOSTLY_NUMERIC = 0.9        # a column this numeric holds numbers with typos, not categories
 MIN_ROWS_FOR_ID = 10        # below this, "every value distinct" says nothing
 MAX_LEVELS = 50             # text with more levels than this, in over half the rows, is dropped
+MAX_JUNK_SPELLINGS = 3      # numbers with this few distinct non-numbers: typos, not categories
+# Cells that are never a category of a numeric column: infinities, punctuation placeholders
+# ("-", "--", "."), spreadsheet errors ("#DIV/0!", "#VALUE!").
+_JUNK = re.compile(r"^[+-]?(inf|infinity)$|^[^\w]+$|^#", re.IGNORECASE)
 _ID_NAME = re.compile(r"^(id|idx|index|key|row|rowid|row_id|row_number|unnamed: ?\d+)$"
                       r"|[_ .-]id$|[a-z]Id$|ID$")
 
@@ -74,7 +81,8 @@ class Table:
 def read_table(path) -> Table:
     """Read a delimited text file with a header row; raise DataError (one line) if it is not
     one."""
-    path = Path(path)
+    # a regular file within the input-file limit: /dev/zero or a FIFO is refused unread
+    path = regular_file(path, "a CSV file with a header row")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -91,7 +99,10 @@ def read_table(path) -> Table:
         text = raw.decode("latin-1")   # Excel's exports; every byte decodes
     if not text.strip():
         raise DataError(f"{path}: the file is empty; expected a header row and data rows")
-    delimiter = sniff_delimiter("\n".join(text.splitlines()[:50]))
+    try:
+        delimiter = sniff_delimiter("\n".join(text.splitlines()[:50]))
+    except csv.Error as e:
+        raise DataError(_csv_problem(path, "in the first 50 lines", e)) from None
     header, rows, lines = None, [], []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -108,8 +119,7 @@ def read_table(path) -> Table:
             rows.append([c.strip() for c in row])
             lines.append(reader.line_num)
     except csv.Error as e:
-        raise DataError(f"{path}: malformed CSV near line {reader.line_num} ({e}); fix the "
-                        "file") from None
+        raise DataError(_csv_problem(path, f"near line {reader.line_num}", e)) from None
     if not rows:
         raise DataError(f"{path}: the file holds a header but no data rows")
     header = [h or f"column{j + 1}" for j, h in enumerate(header)]
@@ -120,6 +130,15 @@ def read_table(path) -> Table:
                             f"and {j + 1}); rename one")
         seen[h] = j
     return Table(path, delimiter, header, rows, lines)
+
+
+def _csv_problem(path: Path, where: str, e: csv.Error) -> str:
+    """The one line for an error of Python's csv reader."""
+    if "field limit" in str(e):   # a cell of over 131,072 characters
+        return (f"{path}: a cell {where} is longer than {csv.field_size_limit():,} characters, "
+                "the CSV reader's limit; an unclosed quote makes the rest of the file one "
+                "cell: check the quotes there, or shorten the cell")
+    return f"{path}: malformed CSV {where} ({e}); fix the file"
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -148,8 +167,12 @@ def is_missing(cell: str) -> bool:
     return cell.lower() in MISSING_MARKERS
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def to_number(cell: str, comma_decimal: bool) -> float | None:
-    """The finite number a cell spells, or None."""
+    """The finite number a cell spells, or None; also None beyond float32's range (3.4e38),
+    where the encoded float32 value would be infinite."""
     try:
         v = float(cell)
     except ValueError:
@@ -159,7 +182,7 @@ def to_number(cell: str, comma_decimal: bool) -> float | None:
             v = float(cell.replace(",", "."))
         except ValueError:
             return None
-    return v if math.isfinite(v) else None
+    return v if math.isfinite(v) and abs(v) <= FLOAT32_MAX else None
 
 
 def number_name(v: float) -> str:
@@ -201,6 +224,19 @@ class Cells:
 def _examples(table: Table, j: int, mask: np.ndarray, k: int = 2) -> str:
     idx = np.flatnonzero(mask)[:k]
     return ", ".join(f"{table.rows[i][j]!r} on line {table.lines[i]}" for i in idx)
+
+
+def _junk_examples(table: Table, j: int, mask: np.ndarray, k: int = 3) -> str:
+    """Up to ``k`` of the cells in ``mask``, each spelling's first before any repeat, in file
+    order, and "..." when there are more."""
+    idx = np.flatnonzero(mask)
+    first: dict[str, int] = {}
+    for i in idx:
+        first.setdefault(table.rows[i][j], int(i))
+    shown = sorted(first.values())[:k]
+    shown = sorted(shown + [int(i) for i in idx if int(i) not in shown][:k - len(shown)])
+    more = ", ..." if len(idx) > len(shown) else ""
+    return ", ".join(f"{table.rows[i][j]!r} on line {table.lines[i]}" for i in shown) + more
 
 
 # --------------------------------------------------------------------------- the target
@@ -288,10 +324,8 @@ def read_target(table: Table, target: str | None, task: str | None) -> Target:
 
 
 def check_classes(path, target: str, classes: list[str]) -> None:
-    if len(classes) < 2:
-        raise DataError(f"{path}: target {target!r} has a single class ({classes[0]!r}); "
-                        "classification needs at least two (add rows of another class, or "
-                        "pick another --target)")
+    """At least two classes (mlplab.data.validate's rule for every kind of data)."""
+    _check_classes(path, target, classes)
 
 
 def class_key(cell: str, kind: str, comma_decimal: bool) -> str | None:
@@ -306,6 +340,21 @@ def class_key(cell: str, kind: str, comma_decimal: bool) -> str | None:
 
 
 # --------------------------------------------------------------------------- features
+def numeric_with_junk(cells: Cells, texts: set[str]) -> bool:
+    """True for a column of numbers with cells that are not numbers (``texts``, their distinct
+    spellings) but typos or placeholders, to be reported rather than one-hot encoded: over
+    ``MOSTLY_NUMERIC`` of the present cells are numbers, or one of the others is an infinity,
+    punctuation or a spreadsheet error (``_JUNK``), or numbers are the majority and the others
+    take at most ``MAX_JUNK_SPELLINGS`` spellings."""
+    n_text = int(cells.text.sum())
+    n_num = int((~cells.missing & ~cells.text).sum())
+    if n_text == 0 or n_num == 0:
+        return False
+    if n_num >= MOSTLY_NUMERIC * (n_num + n_text) or any(_JUNK.search(t) for t in texts):
+        return True
+    return n_num >= n_text and len(texts) <= MAX_JUNK_SPELLINGS
+
+
 def _is_id(name: str, cells: Cells, n_present: int, n_distinct: int) -> bool:
     if n_present < MIN_ROWS_FOR_ID or n_distinct != n_present:
         return False
@@ -343,11 +392,12 @@ def choose_columns(table: Table, target: Target, drop=(), categorical=()) -> tup
                             f"--drop {name} or fill it in")
         forced = name in categorical
         n_text = int(cells.text.sum())
-        if not forced and 0 < n_text and n_present - n_text >= MOSTLY_NUMERIC * n_present:
+        if not forced and numeric_with_junk(cells, {c for c, t in zip(
+                (r[j] for r, k in zip(table.rows, rows) if k), cells.text) if t}):
             mask = np.zeros(len(table.rows), dtype=bool)
             mask[np.flatnonzero(rows)[cells.text]] = True
             raise DataError(f"{path}: column {name!r} holds numbers except {n_text} cell(s) "
-                            f"({_examples(table, j, mask)}); fix or empty them (empty cells "
+                            f"({_junk_examples(table, j, mask)}); fix or empty them (empty cells "
                             f"count as missing), or pass --categorical {name}")
         kind = "numeric" if cells.numeric and not forced else "categorical"
         if kind == "numeric":
@@ -357,8 +407,18 @@ def choose_columns(table: Table, target: Target, drop=(), categorical=()) -> tup
             levels = {c for c, p in zip((r[j] for r, k in zip(table.rows, rows) if k), present)
                       if p}
             distinct, first = levels, next(iter(levels))
+        cap = onehot_levels()
         if len(distinct) == 1:
             dropped.append(f"{name!r} (constant: {first!r})")
+        elif kind == "categorical" and len(distinct) > cap:
+            # one float32 column per level: 25,000 levels of 1M rows would be 100 GB
+            if forced:
+                raise DataError(f"--categorical {name}: {len(distinct):,} levels are more than "
+                                f"the one-hot limit of {cap} columns; pass --drop {name}, or "
+                                f"set {MAX_ONEHOT_LEVELS.env}={round_up(len(distinct))} to "
+                                "allow it")
+            dropped.append(f"{name!r} (text with {len(distinct):,} distinct values, above the "
+                           f"one-hot limit of {cap}; {MAX_ONEHOT_LEVELS.env} raises it)")
         elif not forced and _is_id(name, cells, n_present, len(distinct)):
             dropped.append(f"{name!r} (ID-like: every value distinct)")
         elif (not forced and kind == "categorical" and len(distinct) > MAX_LEVELS
@@ -414,6 +474,9 @@ def encode(table: Table, columns: list[dict], rows: np.ndarray | None = None
     Raises DataError for a cell of a numeric column that is not a number."""
     idx = np.arange(len(table.rows)) if rows is None else np.flatnonzero(rows)
     width = sum(len(c["levels"]) if c["kind"] == "categorical" else 1 for c in columns)
+    check_data_bytes(len(idx) * width * 4, str(table.path),
+                     f"{len(idx):,} rows x {width:,} encoded columns as float32",
+                     "drop wide text columns (--drop)")
     X = np.zeros((len(idx), width), dtype=np.float32)
     unseen: dict[str, int] = {}
     at = 0

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mlplab.data import available, load, loader_parameters
 from mlplab.data.dataset import Dataset
+from mlplab.data.registry import typed_args
 
 app = typer.Typer(
     help="Data sets: list them, and show what one holds (shape, classes, rows or images).",
@@ -32,20 +33,23 @@ def _parse_value(text: str):
         return None
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text   # not a Python literal (or one nested too deep): the text itself
 
 
-def _parse_sets(items: list[str] | None) -> dict:
-    out = {}
+def _parse_sets(name: str, items: list[str] | None) -> dict:
+    """``--set KEY=VALUE`` items as the loader's keyword arguments, typed: the loader's
+    annotations decide (``mlplab.data.registry.typed_args``; ``load`` refuses the rest)."""
+    parsed, texts = {}, {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise typer.BadParameter(
                 f"{item!r}: expected KEY=VALUE, e.g. noise=0.3", param_hint="--set"
             )
-        out[key.strip().replace("-", "_")] = _parse_value(value)
-    return out
+        key = key.strip().replace("-", "_")
+        parsed[key], texts[key] = _parse_value(value), value
+    return typed_args(name, parsed, texts) if parsed else parsed
 
 
 @app.command("list")
@@ -127,7 +131,7 @@ def show(
 ) -> None:
     """Load one data set and show its shape, splits, classes, and a few rows or a sample grid."""
     console = _console()
-    kwargs = _parse_sets(sets)
+    kwargs = _parse_sets(name, sets)
     if path is not None:
         kwargs["path"] = path
     if offline:

@@ -9,7 +9,8 @@ import numpy as np
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.preprocessing import split_indices
 from mlplab.data.registry import register
-from mlplab.data.tabular import numeric_columns, read_csv
+from mlplab.data.tabular import MISSING, numeric_columns, read_csv
+from mlplab.data.validate import check_classes, check_features
 
 
 @register("csv", "your own CSV table: numeric feature columns and a target column")
@@ -33,27 +34,39 @@ def load_csv(
     if path is None:
         raise DataError("csv: no file given; pass path=FILE (CLI: --data-dir FILE)")
     header, rows = read_csv(path)
+    if len(set(header)) != len(header):
+        twice = sorted({h for h in header if header.count(h) > 1})
+        raise DataError(f"{path}: column name(s) {', '.join(map(repr, twice))} appear more than "
+                        "once; rename them")
     target = header[-1] if target is None else target
     if target not in header:
         raise DataError(
             f"{path}: no target column {target!r}; the file has {', '.join(map(repr, header))}"
         )
     features = [c for c in header if c != target]
-    X = numeric_columns(path, header, rows, features).astype(np.float32)
+    if not features:
+        raise DataError(f"{path}: no feature columns besides the target {target!r}; the file "
+                        "needs at least one column to learn from")
+    # the rules of every entry point (mlplab.data.validate): finite float32 inputs
+    X = check_features(numeric_columns(path, header, rows, features), str(path))
     raw_target = [r[header.index(target)].strip() for r in rows]
-    numeric = True
     try:
         values = np.array([float(v) for v in raw_target])
-        numeric = bool(np.all(np.isfinite(values)))
     except ValueError:
-        numeric = False
+        values = None
+    if values is not None and np.isinf(values).any():
+        i = int(np.flatnonzero(np.isinf(values))[0])
+        raise DataError(f"{path}: line {i + 2}, column {target!r}: {raw_target[i]!r} is "
+                        "infinite; fix or drop that row")
+    numeric = values is not None and bool(np.all(np.isfinite(values)))
     if task is None:
         task = "regression" if numeric else "classification"
     if task == "regression":
-        y = numeric_columns(path, header, rows, [target])[:, 0].astype(np.float32)
+        y = check_features(numeric_columns(path, header, rows, [target])[:, 0], str(path),
+                           f"target {target!r}")
         class_names = None
     elif task == "classification":
-        if any(v in ("", "?") for v in raw_target):
+        if any(v in MISSING for v in raw_target):
             raise DataError(f"{path}: column {target!r} has missing labels; drop those rows")
         if numeric and np.all(values == np.round(values)):
             keys = sorted(set(int(v) for v in values))
@@ -61,6 +74,8 @@ def load_csv(
         else:
             keys = sorted(set(raw_target))
             labels = raw_target
+        check_classes(path, target, [str(k) for k in keys], "add rows of another class, or "
+                      "pass another target=")
         index = {k: i for i, k in enumerate(keys)}
         y = np.array([index[v] for v in labels], dtype=np.int64)
         class_names = [str(k) for k in keys]

@@ -16,6 +16,8 @@ import numpy as np
 
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.registry import register
+from mlplab.data.validate import check_classes
+from mlplab.limits import check_data_bytes
 
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"}
@@ -83,6 +85,9 @@ def scan(root: Path) -> tuple[list[str], dict[str, list[tuple[Path, int]]]]:
             f"{split_roots['train']}: no class folders; expected "
             f"{split_roots['train']}/<class>/<image>"
         )
+    # one class folder would train to a meaningless "100%"
+    check_classes(split_roots["train"], "class", classes,
+                  "one folder of images per class: add a folder of another class")
     index = {c: k for k, c in enumerate(classes)}
     files: dict[str, list[tuple[Path, int]]] = {}
     for split, folder in split_roots.items():
@@ -106,20 +111,48 @@ def scan(root: Path) -> tuple[list[str], dict[str, list[tuple[Path, int]]]]:
     return classes, files
 
 
+def _eight_bit(im, path: Path):
+    """An image of more than 8 bits per pixel as 8-bit grayscale ("L"), scaled from its type's
+    range rather than clipped (``convert("L")`` turns every 16-bit value above 255 white):
+    16-bit and 32-bit integer pixels (modes "I;16...", "I") as ``round(x * 255 / 65535)``,
+    float pixels (mode "F") in [0, 1] as ``round(x * 255)``. Other modes pass unchanged."""
+    if not (im.mode.startswith("I") or im.mode == "F"):
+        return im
+    a = np.asarray(im, dtype=np.float64)
+    top = 1.0 if im.mode == "F" else 65535.0
+    if a.size and not (np.isfinite(a).all() and a.min() >= 0 and a.max() <= top):
+        span = "0..1 (float pixels)" if im.mode == "F" else "0..65535 (16 bits)"
+        raise DataError(f"{path}: pixel values {a.min():g}..{a.max():g} are outside {span}; "
+                        "save the image with 8 or 16 bits per channel")
+    return _pil().fromarray(np.rint(a * (255.0 / top)).astype(np.uint8), "L")
+
+
 def read_image(path: Path, size_hw: tuple[int, int] | None, grayscale: bool = True) -> np.ndarray:
-    """One image as uint8, (H, W) grayscale or (3, H, W) RGB, resized (bilinear) if asked."""
+    """One image as uint8, (H, W) grayscale or (3, H, W) RGB, resized (bilinear) if asked;
+    16-bit and float images are scaled to 8 bits from their range (``_eight_bit``)."""
     Image = _pil()
     try:
         with Image.open(path) as im:
-            im = im.convert("L" if grayscale else "RGB")
+            im = _eight_bit(im, path).convert("L" if grayscale else "RGB")
             if size_hw is not None and im.size != (size_hw[1], size_hw[0]):
                 im = im.resize((size_hw[1], size_hw[0]), Image.Resampling.BILINEAR)
             arr = np.asarray(im, dtype=np.uint8)
+    except DataError:
+        raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise DataError(
             f"{path}: cannot read the image ({type(e).__name__}: {e}); replace or remove the file"
         ) from e
     return arr if grayscale else np.ascontiguousarray(arr.transpose(2, 0, 1))
+
+
+def _check_stack(root: Path, n: int, shape: tuple[int, ...], fix: str) -> None:
+    """The (n, *shape) uint8 stack within the data limit."""
+    size = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+    dims = "x".join(str(d) for d in shape[-2:])
+    if len(shape) == 3 and shape[0] > 1:
+        dims += f"x{shape[0]}"
+    check_data_bytes(n * size, str(root), f"{n:,} images of {dims} pixels (uint8)", fix)
 
 
 def load_image_tree(
@@ -142,8 +175,14 @@ def load_image_tree(
     size_hw = _size_hw(image_size)
     classes, files = scan(root)
     ordered = [(split, p, label) for split, entries in files.items() for p, label in entries]
+    channels = 1 if grayscale else 3
+    if size_hw is not None:   # before any image is resized to it
+        _check_stack(root, len(ordered), (channels, *size_hw),
+                     "use a smaller image_size=N (CLI: --set image_size=N)")
     first = read_image(ordered[0][1], size_hw, grayscale)
     shape = first.shape
+    _check_stack(root, len(ordered), shape,
+                 "resize them with image_size=N (CLI: --set image_size=N)")
     X = np.empty((len(ordered), *shape), dtype=np.uint8)
     X[0] = first
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mlplab.data.dataset import DataError, Dataset
+from mlplab.data.validate import check_loader_args, loader_text_value
 from mlplab.util import unknown_name
 
 
@@ -47,6 +48,14 @@ def loader_parameters(name: str) -> list[str]:
     return list(inspect.signature(_entry(name).loader).parameters)
 
 
+def typed_args(name: str, parsed: dict, texts: dict[str, str]) -> dict:
+    """Command-line loader options: ``parsed[key]`` is the value read from ``texts[key]``
+    (``3`` from "3"); where the loader's parameter takes text and the parsed value is not of
+    a type it takes, the text itself is used (a column named "3")."""
+    loader = _entry(name).loader
+    return {k: loader_text_value(loader, k, v, texts[k]) for k, v in parsed.items()}
+
+
 def _entry(name: str) -> _Entry:
     key = _normalize(name)
     if key not in _REGISTRY:
@@ -57,7 +66,9 @@ def _entry(name: str) -> _Entry:
 def load(name: str, **kwargs) -> Dataset:
     """Load the data set registered as ``name`` (e.g. ``"auto-mpg"``), passing ``kwargs`` on.
 
-    Unknown names and arguments the loader does not take raise :class:`DataError`.
+    Unknown names, arguments the loader does not take and values of the wrong type (against
+    the loader's annotations, ``mlplab.data.validate.check_loader_args``) raise
+    :class:`DataError`.
     ``features=[...]`` replaces a two-feature data set's columns by the named features of
     ``mlplab.data.features`` (x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)).
     """
@@ -71,6 +82,8 @@ def load(name: str, **kwargs) -> Dataset:
                 f"{entry.name}: unknown argument(s) {', '.join(unknown)}; "
                 f"it takes: {', '.join(params) or 'no arguments'}"
             )
+    # typed before the loader runs: `--set noise=abc` is one line, not a TypeError inside it
+    check_loader_args(entry.name, entry.loader, kwargs)
     ds = entry.loader(**kwargs)
     if features is not None:
         from mlplab.data.features import with_features

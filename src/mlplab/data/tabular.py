@@ -6,11 +6,14 @@ import csv
 import math
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from mlplab.data.dataset import DataError
+from mlplab.data.validate import regular_file
+
+# cells that mean "no value"
+MISSING = ("", "?", "NA", "nan", "NaN")
 
 
 def read_csv(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
@@ -19,7 +22,7 @@ def read_csv(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
     Returns ``(header, rows)``; every row has ``len(header)`` cells (strings). A leading unnamed
     index column (as pandas' ``to_csv`` writes) is dropped.
     """
-    path = Path(path)
+    path = regular_file(path, "a CSV file with a header row")   # not /dev/zero, not too big
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             table = [row for row in csv.reader(f) if row]
@@ -72,7 +75,7 @@ def numeric_columns(
             except ValueError:
                 v = None
             if v is None or not math.isfinite(v):
-                missing = cell in ("", "?", "NA", "nan", "NaN")
+                missing = cell in MISSING
                 what = "a missing value" if missing else "not a number"
                 raise DataError(
                     f"{path}: line {i + 2}, column {columns[j]!r}: {cell!r} is {what}; "

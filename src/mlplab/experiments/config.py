@@ -35,10 +35,15 @@ experiment as a dict and validates it with :func:`from_dict` too).
 from __future__ import annotations
 
 import copy
+import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from mlplab.errors import ExperimentError  # re-exported here
 from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS
@@ -78,6 +83,93 @@ DATA_KEYS: dict[str, str] = {
                          "plots and predictions stay in its own units",
 }
 
+
+# -- value types -----------------------------------------------------------------------------
+# What each documented key holds, checked before anything is built: `epochs = "ten"` is one
+# line naming the file, the model and the key, not a TypeError deep in the runner. A check is
+# (words for the message, test); keys of an experiment or model kind are left to the kind.
+_Check = tuple[str, Callable[[Any], bool]]
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return (_is_int(v) or isinstance(v, float | np.floating)) and math.isfinite(v)
+
+
+def _is_text(v) -> bool:
+    return isinstance(v, str) and v.strip() != ""
+
+
+def _list_of_text(v) -> bool:
+    return isinstance(v, list) and all(_is_text(t) for t in v)
+
+
+_TEXT: _Check = ("a non-empty string", _is_text)
+_TABLE: _Check = ("a table, e.g. {key = value}", lambda v: isinstance(v, dict))
+MODEL_TYPES: dict[str, _Check] = {
+    "name": _TEXT,
+    "spec": ("a spec string like \"9-64-relu-1\" or a list of its tokens",
+             lambda v: _is_text(v) or (isinstance(v, list) and len(v) > 0 and all(
+                 _is_text(t) or _is_int(t) for t in v))),
+    "loss": _TEXT,
+    "optimizer": _TEXT,
+    "lr": ("a positive number, e.g. 0.01", lambda v: _is_number(v) and v > 0),
+    "epochs": ("an integer >= 1, e.g. 100", lambda v: _is_int(v) and v >= 1),
+    "batch_size": ("an integer >= 1, e.g. 32", lambda v: _is_int(v) and v >= 1),
+    "preprocess": _TEXT,
+    "optimizer_kwargs": _TABLE,
+    "loss_kwargs": _TABLE,
+    "weights": _TABLE,
+    "description": ("a string", lambda v: isinstance(v, str)),
+    "early_stopping": ("a table like {patience = 10}, or false",
+                       lambda v: isinstance(v, dict) or v is False or v is None),
+    "schedule": ("a name like \"cosine\" or a table like {kind = \"cosine\"}",
+                 lambda v: _is_text(v) or isinstance(v, dict)),
+    "augment": ("a string like \"flip+shift:2\"", lambda v: isinstance(v, str) or v is None),
+    "kind": _TEXT,
+}
+DATA_TYPES: dict[str, _Check] = {
+    "name": _TEXT,
+    "args": _TABLE,
+    "preprocess": _TEXT,
+    "train": _TEXT,
+    "eval": ("a list of split names, e.g. [\"val\"]", _list_of_text),
+    "val_fraction": ("a number from 0 to below 1, e.g. 0.2",
+                     lambda v: _is_number(v) and 0 <= v < 1),
+    "stratify": ("true or false", lambda v: isinstance(v, bool)),
+    "label": _TEXT,
+    "target_preprocess": ("a string like \"standardize\"",
+                          lambda v: isinstance(v, str) or v is None),
+}
+TOP_TYPES: dict[str, _Check] = {
+    "name": _TEXT,
+    "description": ("a string", lambda v: isinstance(v, str)),
+    "seed": ("an integer >= 0", lambda v: _is_int(v) and v >= 0),
+    "engine": _TEXT,
+    "device": _TEXT,
+    "kind": _TEXT,
+    "notes": ("a list of strings", lambda v: isinstance(v, list)
+              and all(isinstance(t, str) for t in v)),
+    "defaults": _TABLE,
+    "data": ("a list of [[data]] tables", lambda v: isinstance(v, dict) or (
+        isinstance(v, list) and all(isinstance(d, dict) for d in v))),
+    "models": ("a list of [[models]] tables",
+               lambda v: isinstance(v, list) and all(isinstance(m, dict) for m in v)),
+    "demos": ("a list of [[demos]] tables",
+              lambda v: isinstance(v, list) and all(isinstance(d, dict) for d in v)),
+}
+
+
+def _check_types(entry: dict, types: dict[str, _Check], where: str) -> None:
+    """ExperimentError naming ``where`` and the key for the first value of a wrong type."""
+    for key, (words, ok) in types.items():
+        if key in entry and not ok(entry[key]):
+            shown = repr(entry[key])
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise ExperimentError(f"{where}: {key} = {shown} must be {words}")
 
 
 @dataclass
@@ -143,11 +235,15 @@ def _kind(registry: dict, name, what: str, source: str):
 def from_dict(raw: dict, source: str) -> Experiment:
     """Validate an experiment given as a dict (a parsed TOML file, or built in Python) and
     return it with the defaults filled in; ``source`` names it in error messages."""
+    if not isinstance(raw, dict):
+        raise ExperimentError(f"{source}: an experiment is a table of keys (name, description, "
+                              f"[[data]], [[models]]), got {type(raw).__name__}")
     if "demos" in raw:
         raw = {"data": [], "models": [], **raw}
     for key in ("name", "description", "data", "models"):
         if key not in raw:
             raise ExperimentError(f"{source}: missing top-level key {key!r}")
+    _check_types(raw, TOP_TYPES, source)
     kind = raw.get("kind", "demos" if raw.get("demos") else "models")
     data_keys = {**DATA_KEYS, **_kind(EXPERIMENT_KINDS, kind, "experiment kind",
                                       source).data_keys}
@@ -155,8 +251,12 @@ def from_dict(raw: dict, source: str) -> Experiment:
     for d in data:
         unknown = set(d) - set(data_keys)
         if unknown:
-            raise ExperimentError(f"{source}: unknown [data] keys {sorted(unknown)}; valid: "
-                                  f"{sorted(data_keys)}")
+            raise ExperimentError(f"{source}: unknown [data] keys {sorted(map(str, unknown))}; "
+                                  f"valid: {sorted(data_keys)}")
+        if "name" not in d:
+            raise ExperimentError(f"{source}: a [[data]] entry lacks 'name' (a data set of "
+                                  "`mlplab data list`)")
+        _check_types(d, DATA_TYPES, f"{source}: [[data]] {d.get('name')!r}")
         if kind == "own-data":
             _check_in_memory(d, source)
         d.setdefault("args", {})
@@ -167,12 +267,13 @@ def from_dict(raw: dict, source: str) -> Experiment:
     models = []
     for m in raw["models"]:
         m = {**defaults, **m}
+        _check_types(m, MODEL_TYPES, f"{source}: model {m.get('name')!r}")
         model_kind = _kind(MODEL_KINDS, m.get("kind", "mlplab"), "model kind", source)
         model_keys = {**MODEL_KEYS, **model_kind.keys}
         unknown = set(m) - set(model_keys)
         if unknown:
             raise ExperimentError(f"{source}: model {m.get('name')!r} has unknown keys "
-                                  f"{sorted(unknown)}; valid: {sorted(model_keys)}")
+                                  f"{sorted(map(str, unknown))}; valid: {sorted(model_keys)}")
         missing = {"name", "spec", "loss", *model_kind.required} - set(m)
         if "weights" not in m:
             missing |= {"optimizer", "lr", "epochs", "batch_size"} - set(m)
@@ -187,7 +288,7 @@ def from_dict(raw: dict, source: str) -> Experiment:
         from mlplab.modern import DEMOS
 
         for d in demos:
-            if d.get("name") not in DEMOS:
+            if not _is_text(d.get("name")) or d["name"] not in DEMOS:
                 raise ExperimentError(f"{source}: unknown demo {d.get('name')!r}; choose one "
                                       f"of {', '.join(DEMOS)}")
     return Experiment(raw["name"], raw["description"], data, models, raw.get("seed", 0),

@@ -38,8 +38,9 @@ class Linear(Module):
                 raise ValueError(f"Linear: {arg} must be a positive integer, got {v!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         rng = _rng(rng)
-        self.weight = Parameter(np.asfortranarray(
-            default_uniform((out_features, in_features), in_features, rng, dtype)))
+        # drawn straight into the column-major float32 array: no float64 copy of the weight
+        self.weight = Parameter(default_uniform((out_features, in_features), in_features, rng,
+                                                dtype, order="F"))
         self.bias = (Parameter(default_uniform((out_features,), in_features, rng, dtype))
                      if bias else None)
         self._x = None
