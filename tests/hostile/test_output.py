@@ -56,6 +56,19 @@ def test_out_that_cannot_be_a_folder_is_one_line_and_writes_nothing(tmp_path, ca
     assert (tmp_path / "taken").read_text() == "mine\n"
 
 
+@pytest.mark.parametrize("command", [("run", "xor", "--seeds", "0-1"),
+                                     ("sweep", "xor", "--set", "models.mlp.lr=0.1,0.2")])
+@pytest.mark.parametrize("case", [_existing_file, _inside_a_file])
+def test_seeds_and_sweeps_check_out_the_same_way(tmp_path, case, command):
+    out, why = case(tmp_path)
+    before = files_under(tmp_path)
+    code, output = invoke(*command, "--epochs", 1, "-q", "--out", out)
+    assert code == 2
+    one_error(output, f"--out {out}", why)
+    assert files_under(tmp_path) == before
+    assert "trials" not in output   # refused before the plan is announced
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a chmod 0555 folder anyway; "
                     "test_out_on_a_read_only_file_system covers an unwritable --out as root")
 def test_out_in_a_folder_without_write_permission(tmp_path):

@@ -80,9 +80,11 @@ def _execute(plan, out, workers, backend, address, resume, quiet, console) -> No
     from mlplab.sweep import report, run_plan
     from mlplab.sweep.backends import default_workers
     from mlplab.sweep.core import check_plan
+    from mlplab.util import check_out_folder
 
     # a bad option or value is an MlplabError: the CLI's error boundary prints its one line
     check_plan(plan)
+    check_out_folder(Path(out))
     n = len(plan.points()) * len(plan.seeds)
     w = workers or default_workers()
     where = "Ray" if backend == "ray" else f"{min(w, n)} worker processes"

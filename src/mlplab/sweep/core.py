@@ -30,7 +30,7 @@ from pathlib import Path
 from mlplab.errors import UsageError
 from mlplab.sweep import aggregate as A
 from mlplab.sweep import grid as G
-from mlplab.util import atomic_write_text
+from mlplab.util import atomic_write_text, check_out_folder
 
 CARVED_VAL_FRACTION = 0.2
 
@@ -228,6 +228,7 @@ def run_plan(plan: Plan, out: Path, *, backend: str = "local", workers: int | No
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     if folder is None:
+        check_out_folder(Path(out))   # a file, under a file, read-only: one line, exit 2
         folder = find_resumable(Path(out), plan) if resume else new_folder(Path(out), plan)
     write_plan(folder, plan)
     trials_dir = folder / "trials"
