@@ -192,7 +192,8 @@ def clean(out, *, incomplete: bool = False, dry_run: bool = False) -> list[Lefto
 
 
 # --------------------------------------------------------------------------- the command
-app = typer.Typer(help="Run folders that did not finish: list them, clean them.",
+app = typer.Typer(help="Unfinished run folders (killed: .partial, failed: .incomplete): "
+                       "list and clean them.",
                   no_args_is_help=True, add_completion=False)
 
 _OUT_HELP = "The folder the runs were written to."
