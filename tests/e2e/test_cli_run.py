@@ -77,7 +77,9 @@ def test_nonlinear_zoo(tmp_path):
     keys = [f"{d}/{n}" for d in ("xor", "moons", "circles", "blobs", "checkerboard")
             for n in ("softmax", "mlp")]
     check_folder(folder, m, "nonlinear-zoo", keys, ["train"])
-    assert (folder / "plots" / "decision_regions_moons.png").is_file()
+    # one figure of decision regions for every data set, a row each
+    assert (folder / "plots" / "decision_regions.png").is_file()
+    assert (folder / "plots" / "curves_moons.png").is_file()
 
 
 def test_iris(tmp_path):

@@ -104,6 +104,7 @@ class ModelResult:
     predict: object = None          # (n, d) float32 -> outputs, with the model's preprocessing
     eval_outputs: dict = field(default_factory=dict)   # split -> outputs
     threshold: float = 0.0          # splits a single binary output column
+    snapshots: dict = field(default_factory=dict)   # 2-D data: epoch -> classes on a grid
 
 
 def metrics_status(outcome: str) -> str:
@@ -388,6 +389,7 @@ def run_model(job: ModelJob) -> ModelResult:
     t0 = time.perf_counter()
     finished = _finished(job)
     checkpoint = run_dir / "checkpoints" / f"{job.stem}.npz"
+    snaps = None   # 2-D data: the boundary at a few epochs, for the report
     if "weights" in m:  # a hand-set network: no training, only evaluation
         engine.load_state_dict({k: np.asarray(v, dtype=np.float32)
                                 for k, v in m["weights"].items()})
@@ -400,13 +402,16 @@ def run_model(job: ModelJob) -> ModelResult:
             engine.load_state_dict(load_weights(run_dir / "weights" / f"{job.stem}.npz")[0])
     else:
         es = m.get("early_stopping")
+        from mlplab.report.snapshots import boundary_snapshots
+
+        snaps = boundary_snapshots(job.dataset, splits["train"][0], m["epochs"])
         trainer = Trainer(engine, epochs=m["epochs"], batch_size=m["batch_size"],
                           seed=exp.seed, progress=job.progress, console=job.console,
                           label=job.key, checkpoint=checkpoint,
                           early_stopping=EarlyStopping(**es) if es else None,
                           schedule=m.get("schedule"),
                           augment=make_augment(m.get("augment"), job.dataset.X.shape[1:]),
-                          transform=prep)
+                          transform=prep, callbacks=[snaps] if snaps else [])
         eval_sets = {s: a for s, a in arrays.items() if s != "train"}
         # a resumed run continues a model from the checkpoint the stopped run left
         history = trainer.fit(arrays["train"], eval_sets,
@@ -425,7 +430,8 @@ def run_model(job: ModelJob) -> ModelResult:
         losses = history.column(monitored)
         i = min(range(len(losses)), key=losses.__getitem__)
         info["best"] = {"epoch": i + 1, "split": monitored[:-5], "loss": losses[i]}
-    result = ModelResult(job.key, job.data_key, info, history, threshold=engine.threshold)
+    result = ModelResult(job.key, job.data_key, info, history, threshold=engine.threshold,
+                         snapshots=snaps.frames if snaps else {})
     if history.status != Outcome.DIVERGED:
         task = engine.task
         for s, (X, y) in arrays.items():
