@@ -373,7 +373,10 @@ def train(
     early_stopping: int = typer.Option(None, "--early-stopping", metavar="PATIENCE",
                                        help="Stop when the validation loss has not improved "
                                             "for PATIENCE epochs, keeping the best weights "
-                                            "(default: off)."),
+                                            "(default: on with patience 10 when there is a "
+                                            "validation split)."),
+    no_early_stopping: bool = typer.Option(False, "--no-early-stopping",
+                                           help="Train every epoch, keeping the last weights."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split, the weights and shuffling."),
     engine: str = typer.Option("numpy", "--engine", help="numpy or torch."),
     compare_sklearn: bool = typer.Option(False, "--compare-sklearn",
@@ -387,13 +390,16 @@ def train(
     then print and save the comparison (the same run folder and report as `mlplab run`)."""
     from mlplab.byod import TrainOptions, build_experiment, parse_hidden, parse_names
 
+    if no_early_stopping and early_stopping is not None:
+        raise UsageError("--early-stopping and --no-early-stopping: give one of them")
     console = _console()
     opts = TrainOptions(target=target, task=task, missing=missing, drop=parse_names(drop),
                         categorical=parse_names(categorical), image_size=image_size,
                         grayscale=not color, hidden=parse_hidden(hidden),
                         activation=activation, optimizer=optimizer, lr=lr, epochs=epochs,
                         batch_size=batch_size, val_fraction=val_fraction,
-                        test_fraction=test_fraction, early_stopping=early_stopping,
+                        test_fraction=test_fraction,
+                        early_stopping=False if no_early_stopping else early_stopping,
                         seed=seed, engine=engine, compare_sklearn=compare_sklearn, name=name)
     exp = build_experiment(data, opts)
     for note in exp.notes:

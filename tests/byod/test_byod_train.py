@@ -17,7 +17,9 @@ from mlplab.train import metrics as M
 @pytest.fixture(scope="module")
 def wine_run(datasets, tmp_path_factory):
     out = tmp_path_factory.mktemp("wine_runs")
-    return train_ok(datasets / "wine.csv", out, "--target", "cultivar", "--compare-sklearn")
+    # every epoch (no early stopping), so that each row's 100 epochs can be compared
+    return train_ok(datasets / "wine.csv", out, "--target", "cultivar", "--compare-sklearn",
+                    "--no-early-stopping")
 
 
 def test_wine_run_folder_and_report(wine_run):

@@ -10,8 +10,11 @@ Regression targets are standardised with the training split's mean and std for t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
+
+import numpy as np
 
 from mlplab.byod.options import TrainOptions
 from mlplab.byod.sources import Prepared, prepare
@@ -41,8 +44,9 @@ def experiment_for(p: Prepared, opts: TrainOptions) -> Experiment:
     base, loss, base_desc = BASELINES[ds.task]
     common = {"loss": loss, "optimizer": opts.optimizer, "lr": opts.lr, "epochs": opts.epochs,
               "batch_size": opts.batch_size}
-    if opts.early_stopping:
-        common["early_stopping"] = {"patience": opts.early_stopping}
+    patience = opts.patience
+    if patience:
+        common["early_stopping"] = {"patience": patience}
     hidden = "-".join(f"{w}-{opts.activation}" for w in opts.hidden)
     models = [{"name": base, "spec": f"{n_in}-{n_out}", **common},
               {"name": "mlp", "spec": f"{n_in}-{hidden}-{n_out}", **common}]
@@ -50,8 +54,10 @@ def experiment_for(p: Prepared, opts: TrainOptions) -> Experiment:
     notes.append(f"models: {base_desc} ({n_in}-{n_out}) and an MLP ({models[1]['spec']}), "
                  f"both {opts.optimizer} lr {opts.lr:g}, batch {opts.batch_size}, "
                  f"{opts.epochs} epochs"
-                 + (f", early stopping on the validation loss (patience {opts.early_stopping}, "
-                    "best weights restored)" if opts.early_stopping else ""))
+                 + (f", early stopping on the validation loss (patience {patience}, "
+                    "best weights restored"
+                    + ("; --no-early-stopping turns it off)" if opts.early_stopping is None
+                       else ")") if patience else ""))
     if ds.task == "classification" and n_out == 2:
         notes.append("binary classification uses two logits with softmax and cross-entropy "
                      "(the multi-class path)")
@@ -67,7 +73,7 @@ def experiment_for(p: Prepared, opts: TrainOptions) -> Experiment:
                     if ds.task == "regression" else "LogisticRegression keeps its default L2 "
                     "penalty (C=1) and counts lbfgs iterations as epochs")
         stop = (f"; its early stopping watches its own 10% of the training split (patience "
-                f"{opts.early_stopping})" if opts.early_stopping else "")
+                f"{patience})" if patience else "")
         notes.append("sklearn rows: scikit-learn's models on the same splits and "
                      "preprocessing, scored by mlplab's metrics; the MLP matches widths, "
                      "activation, solver, lr, batch size, epochs and seed, with alpha=0"
@@ -90,8 +96,78 @@ def experiment_for(p: Prepared, opts: TrainOptions) -> Experiment:
 
 def prepare_run(exp: Experiment):
     """The runner's experiment kind "own-data": the model comparison on the data sets the
-    experiment holds in memory (``dataset`` of each [[data]] entry)."""
+    experiment holds in memory (``dataset`` of each [[data]] entry), with thread counts
+    chosen for the size of the MLP (mlplab.threads), after saving the hashes of every
+    split's rows (``ROWS_FILE``) for ``mlplab predict``."""
     from mlplab.experiments.runner import check_models, compare
 
     check_models(exp)
-    return compare(exp, [(d, d["dataset"]) for d in exp.data])
+    body = compare(exp, [(d, d["dataset"]) for d in exp.data])
+
+    def run(run_dir: Path, progress: bool, console) -> bool:
+        from mlplab import threads
+
+        save_row_hashes(run_dir / ROWS_FILE, exp.data[0]["dataset"])
+        plan = threads.choose(exp.engine, max(_macs(m) for m in exp.models
+                                              if m.get("kind", "mlplab") == "mlplab"))
+        if exp.engine == "torch" and plan.torch is not None:
+            try:   # imported now, so that its threads are set too
+                import torch  # noqa: F401
+            except ImportError:
+                pass   # the engine reports it, as one line
+        with threads.limited(plan):
+            return body(run_dir, progress, console)
+
+    return run
+
+
+def _macs(model: dict) -> int:
+    """Multiply-adds of the model's linear layers over one training batch."""
+    from mlplab.spec import ModelSpec
+
+    # conv layers of the twin count as nothing here: their images make big models anyway
+    return model["batch_size"] * sum(a * b for a, b in ModelSpec.parse(model["spec"])
+                                     .linear_layers)
+
+
+# -- the rows a run saw ----------------------------------------------------------------------
+# weights/split_rows.npz: per split ("train", "val", "test"), the sorted 64-bit hashes of its
+# rows, so that predict can say which of the rows it scores the model has seen. 8 bytes a row.
+ROWS_FILE = Path("weights") / "split_rows.npz"
+
+
+def row_hashes(X: np.ndarray) -> np.ndarray:
+    """(n,) uint64: the first 8 bytes of the BLAKE2b digest of each row of X (n, ...), read
+    as float32 (uint8 images and float32 tables hash alike; a NaN is a NaN)."""
+    rows = np.ascontiguousarray(np.asarray(X, dtype=np.float32).reshape(len(X), -1))
+    return np.array([int.from_bytes(hashlib.blake2b(r.tobytes(), digest_size=8).digest(),
+                                    "little") for r in rows], dtype=np.uint64)
+
+
+def save_row_hashes(path: Path, ds) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{s: np.sort(row_hashes(ds.split(s)[0])) for s in ds.splits})
+
+
+def seen_rows_notes(run_dir, X: np.ndarray) -> list[str]:
+    """Notes for ``mlplab predict``: how many rows of X (n, ...) are rows of the run's
+    training, validation or test split (by their hashes; none for a run without them)."""
+    path = Path(run_dir) / ROWS_FILE
+    if not path.is_file() or len(X) == 0:
+        return []
+    hashes = row_hashes(X)
+    with np.load(path, allow_pickle=False) as f:
+        seen = {s: int(np.isin(hashes, f[s]).sum()) for s in ("train", "val", "test")
+                if s in f.files}
+    n = len(X)
+    notes = []
+    if seen.get("train"):
+        notes.append(f"{seen['train']} of these {n} row(s) are the run's training rows: the "
+                     "model was fitted on them, so scores on them overstate how it does on "
+                     "new data")
+    held = [f"{seen[s]} are the run's {what}" for s, what in (
+        ("val", "validation rows (early stopping, when on, chose the epoch on them)"),
+        ("test", "test rows")) if seen.get(s)]
+    if held:
+        notes.append(f"of these {n} row(s), {' and '.join(held)}")
+    return notes

@@ -142,8 +142,8 @@ def prepare_csv(path: Path, opts: TrainOptions) -> Prepared:
         notes.append(f"--missing mean: {n_cells} missing cells in {int(holes[rows].sum())} "
                      "rows are filled with the training split's column means (a one-hot "
                      "column's mean is its level's frequency)")
-    notes.append(f"inputs: {len(names)} columns ({sum(c['kind'] == 'numeric' for c in columns)}"
-                 f" numeric, {len(names) - sum(c['kind'] == 'numeric' for c in columns)} "
+    n_onehot = sum(len(c["levels"]) for c in columns if c["kind"] == "categorical")
+    notes.append(f"inputs: {len(names)} columns ({len(names) - n_onehot} numeric, {n_onehot} "
                  "one-hot), standardised with the training split's mean and std")
     rows_note = f" (after dropping {', '.join(counts)})" if counts else ""
     splits, split_note = split_rows(len(y), y, target.task, opts, str(path), rows_note)

@@ -11,7 +11,9 @@ The rules, in one place:
   target (text, or a few integer codes) is classification. ``--task`` overrides.
 - Features: a column of numbers is numeric (standardised later); a column of text is
   categorical (one-hot, one 0/1 column per level, as the course does for Auto MPG's Origin);
-  ``--categorical`` one-hots numeric codes too. Dropped with a note: constant columns,
+  ``--categorical`` one-hots numeric codes too. A text column of dates (ISO 8601 or one of
+  ``DATE_FORMATS``) becomes its year, month, day of the year and weekday (the parts that
+  vary), with a note. Dropped with a note: constant columns,
   ID-like columns (text with every value distinct; integers with every value distinct that
   are named like an ID or count up by one) and text with too many levels to one-hot.
 - Missing feature values: ``drop`` removes the row; ``mean`` keeps it with NaN in the
@@ -368,7 +370,8 @@ def _is_id(name: str, cells: Cells, n_present: int, n_distinct: int) -> bool:
 
 def choose_columns(table: Table, target: Target, drop=(), categorical=()) -> tuple[list[dict],
                                                                                    list[str]]:
-    """The feature columns, each ``{"name", "kind": "numeric" | "categorical"}``, and notes
+    """The feature columns, each ``{"name", "kind": "numeric" | "categorical" | "date"}``
+    (a date's also has its ``format`` and ``parts``), and notes
     on every column left out. Raises DataError for empty or half-numeric columns."""
     path = table.path
     for opt, names in (("--drop", drop), ("--categorical", categorical)):
@@ -391,6 +394,12 @@ def choose_columns(table: Table, target: Target, drop=(), categorical=()) -> tup
             raise DataError(f"{path}: column {name!r} is empty (every value missing); pass "
                             f"--drop {name} or fill it in")
         forced = name in categorical
+        dates = None if forced or cells.numeric else read_dates(
+            name, [r[j] for r, k in zip(table.rows, rows) if k and not is_missing(r[j])])
+        if dates is not None:   # before the ID rule: distinct dates are not IDs
+            columns.append(dates[0])
+            notes.append(dates[1])
+            continue
         n_text = int(cells.text.sum())
         if not forced and numeric_with_junk(cells, {c for c, t in zip(
                 (r[j] for r, k in zip(table.rows, rows) if k), cells.text) if t}):
@@ -459,6 +468,9 @@ def feature_names(columns: list[dict]) -> list[str]:
     """Names of the encoded columns: ``age``, ``origin=Europe``, ..."""
     out = []
     for c in columns:
+        if c["kind"] == "date":
+            out += [f"{c['name']}.{p}" for p in c["parts"]]
+            continue
         out += [f"{c['name']}={lv}" for lv in c["levels"]] if c["kind"] == "categorical" \
             else [c["name"]]
     return out
@@ -473,7 +485,8 @@ def encode(table: Table, columns: list[dict], rows: np.ndarray | None = None
 
     Raises DataError for a cell of a numeric column that is not a number."""
     idx = np.arange(len(table.rows)) if rows is None else np.flatnonzero(rows)
-    width = sum(len(c["levels"]) if c["kind"] == "categorical" else 1 for c in columns)
+    width = sum(len(c["levels"]) if c["kind"] == "categorical" else
+                len(c["parts"]) if c["kind"] == "date" else 1 for c in columns)
     check_data_bytes(len(idx) * width * 4, str(table.path),
                      f"{len(idx):,} rows x {width:,} encoded columns as float32",
                      "drop wide text columns (--drop)")
@@ -482,6 +495,9 @@ def encode(table: Table, columns: list[dict], rows: np.ndarray | None = None
     at = 0
     for c in columns:
         j = table.header.index(c["name"])
+        if c["kind"] == "date":
+            at = _encode_dates(table, c, j, idx, X, at)
+            continue
         if c["kind"] == "numeric":
             for r, i in enumerate(idx):
                 cell = table.rows[i][j]
@@ -507,3 +523,83 @@ def encode(table: Table, columns: list[dict], rows: np.ndarray | None = None
                     unseen[c["name"]] = unseen.get(c["name"], 0) + 1
             at += len(index)
     return X, unseen
+
+
+def _encode_dates(table: Table, c: dict, j: int, idx: np.ndarray, X: np.ndarray,
+                  at: int) -> int:
+    """Write date column ``c`` (``header[j]``) of rows ``idx`` into X[:, at:...] as its parts;
+    NaN where missing. Returns the next free column."""
+    keep = [DATE_PARTS.index(p) for p in c["parts"]]
+    for r, i in enumerate(idx):
+        cell = table.rows[i][j]
+        if is_missing(cell):
+            X[r, at:at + len(keep)] = np.nan
+            continue
+        d = parse_date(cell, c["format"])
+        if d is None:
+            shown = "ISO 8601" if c["format"] == "iso" else c["format"]
+            raise DataError(f"{table.path}: line {table.lines[i]}, column {c['name']!r}: "
+                            f"{cell!r} is not a date like the training file's ({shown}); fix "
+                            "or empty that cell")
+        parts = date_parts(d)
+        X[r, at:at + len(keep)] = [parts[k] for k in keep]
+    return at + len(keep)
+
+
+# --------------------------------------------------------------------------- dates
+# Formats a text column may hold its dates in, tried in this order after ISO 8601
+# (datetime.fromisoformat: 2021-03-04, 2021-03-04T12:30:00, 2021-03-04 12:30+01:00);
+# the first that reads every present cell wins, so 03/04/2021 is read month first.
+DATE_FORMATS = ("%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
+                "%m/%d/%y", "%d/%m/%y", "%d.%m.%y", "%Y/%m/%d %H:%M", "%m/%d/%Y %H:%M",
+                "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M", "%d %b %Y", "%d %B %Y", "%b %d, %Y",
+                "%B %d, %Y", "%b %d %Y", "%B %d %Y")
+# The features a date becomes: calendar year, month 1-12, day of the year 1-366, weekday
+# 0 (Monday) to 6.
+DATE_PARTS = ("year", "month", "day_of_year", "weekday")
+
+
+def parse_date(cell: str, fmt: str):
+    """The datetime a cell spells in ``fmt`` ("iso" for ISO 8601), or None."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(cell) if fmt == "iso" else datetime.strptime(cell, fmt)
+    except ValueError:
+        return None
+
+
+def date_parts(d) -> tuple[int, int, int, int]:
+    return d.year, d.month, d.timetuple().tm_yday, d.weekday()
+
+
+def read_dates(name: str, cells: list[str]) -> tuple[dict, str] | None:
+    """A text column whose every present cell (``cells``) is a date in one format: its column
+    dict ``{"name", "kind": "date", "format", "parts"}`` and a note; None for other text.
+    Parts that never change are left out (all on January 1st: the year alone; the weekday
+    then only follows the year)."""
+    if not cells:
+        return None
+    fmt = next((f for f in ("iso", *DATE_FORMATS)
+                if all(parse_date(c, f) is not None for c in cells)), None)
+    if fmt is None:
+        return None
+    values = np.array([date_parts(parse_date(c, fmt)) for c in cells])
+    varies = [bool(np.ptp(values[:, k]) > 0) for k in range(len(DATE_PARTS))]
+    if not varies[2]:   # one day of the year: the weekday is a function of the year
+        varies[3] = False
+    parts = [p for p, v in zip(DATE_PARTS, varies) if v]
+    if not parts:
+        return None     # one date throughout: a constant column
+    shown = "ISO 8601" if fmt == "iso" else fmt
+    ambiguous = ""
+    if fmt in ("%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m/%d/%Y %H:%M"):
+        other = fmt.replace("%m", "%M_").replace("%d", "%m").replace("%M_", "%d")
+        if all(parse_date(c, other) is not None for c in cells):
+            ambiguous = f"; every day is 12 or less, so it could also be {other}"
+    left = [p for p in DATE_PARTS if p not in parts]
+    note = (f"dates: {name!r} read as {shown}{ambiguous}; it becomes "
+            + ", ".join(f"{name}.{p}" for p in parts)
+            + (f" ({', '.join(left)} never change{'s' * (len(left) == 1)})" if left else "")
+            + f"; --categorical {name} one-hots its values instead")
+    return {"name": name, "kind": "date", "format": fmt, "parts": parts}, note
