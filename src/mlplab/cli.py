@@ -270,6 +270,8 @@ def _show(console, run_dir):
     a number), the messages of models that did not end well, and the report's path."""
     import json
 
+    from rich.markup import escape
+
     from mlplab.report.tables import comparison, fitted_tables
 
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -283,7 +285,10 @@ def _show(console, run_dir):
     for key, info in metrics["models"].items():
         # a metrics.json written before "outcome" existed: its "status" stands in
         if info.get("message") and info.get("outcome", info["status"]) not in QUIET_OUTCOMES:
-            console.print(f"[bold]{key}[/bold] {info['status']}: {info['message']}")
+            # markup only for the name: a message such as "inputs range over [nan, nan]"
+            # or a model named "[red]" is printed as written
+            console.print(f"[bold]{escape(key)}[/bold] {escape(info['status'])}: "
+                          f"{escape(info['message'])}", highlight=False)
     if "demos" in metrics:  # a demo experiment (mlplab.modern): each demo's own table
         from mlplab.modern.report import show
 
@@ -298,17 +303,10 @@ def _show(console, run_dir):
 @app.command()
 def report(run_dir: Path = typer.Argument(..., help="A folder written by `mlplab run`.")):
     """Re-render report.md and report.html of a finished run and print its table."""
-    import json
-
     from mlplab.report.build import rerender
 
-    # rerender raises FileNotFoundError for a folder without metrics.json, and JSONDecodeError
-    # or KeyError for a damaged one or one of another layout
-    with _user_error(UsageError, FileNotFoundError), _user_error(
-            UsageError, json.JSONDecodeError, KeyError,
-            message=lambda e: f"{run_dir}: metrics.json or config.json is damaged or of another "
-                              f"layout ({type(e).__name__}: {e}); run the experiment again"):
-        rerender(run_dir)
+    # rerender reads the folder through mlplab.runfolder: a damaged file is a DataError
+    rerender(run_dir)
     _show(_console(), run_dir)
 
 
@@ -417,15 +415,11 @@ def predict(
     out: Path = typer.Option(Path("predictions.csv"), "--out", help="CSV file to write."),
 ):
     """Predict new rows with a model of a `mlplab train` run, preprocessed as in training."""
-    import json
-
     from mlplab.byod import describe
     from mlplab.byod import predict as byod_predict
 
-    with _user_error(UsageError, json.JSONDecodeError,  # a hand-edited or truncated run folder
-                     message=lambda e: f"{run_dir}: a JSON file of the run folder is damaged "
-                                       f"({e}); train again or restore the file"):
-        result = byod_predict(run_dir, data, model=model, out=out)
+    # the run folder is read through mlplab.runfolder: a damaged file is a DataError
+    result = byod_predict(run_dir, data, model=model, out=out)
     for line in describe(result):
         typer.echo(line)
 

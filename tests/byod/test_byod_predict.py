@@ -126,7 +126,7 @@ def test_bad_model_and_run_folders(wine, datasets, tmp_path, model, message):
     err = predict_fails(tmp_path, datasets / "wine.csv")
     assert err == (f"error: {tmp_path}: not a run folder (no config.json in it); pass a folder "
                    "written by `mlplab train`")
-    (tmp_path / "config.json").write_text(json.dumps({"data": [{"name": "iris"}]}))
+    (tmp_path / "config.json").write_text(json.dumps({"data": [{"name": "iris"}], "models": []}))
     assert "written by `mlplab run`, not `mlplab train`" in predict_fails(tmp_path,
                                                                            datasets / "wine.csv")
     assert "is a folder, but this model was trained on a CSV" in predict_fails(folder, tmp_path)

@@ -56,15 +56,16 @@ def test_run_folder_mistakes_are_one_line(tmp_path):
     nowhere = tmp_path / "nowhere"
     line = user_error("predict", nowhere, tmp_path / "new.csv")
     assert line.startswith(f"error: {nowhere}: not a run folder")
-    assert user_error("report", nowhere).startswith(f"error: {nowhere}: no metrics.json")
+    assert user_error("report", nowhere).startswith(f"error: {nowhere}: not a run folder")
     damaged = tmp_path / "damaged"
     damaged.mkdir()
+    (damaged / "config.json").write_text('{"models": []}')
     (damaged / "metrics.json").write_text("{")
     assert user_error("report", damaged).startswith(
-        f"error: {damaged}: metrics.json or config.json is damaged")
+        f"error: {damaged / 'metrics.json'}: not valid JSON")
     (damaged / "config.json").write_text("{not json")
     assert user_error("predict", damaged, tmp_path / "new.csv").startswith(
-        f"error: {damaged}: a JSON file of the run folder is damaged")
+        f"error: {damaged / 'config.json'}: not valid JSON")
 
 
 def test_spec_that_does_not_fit_the_data_is_a_user_error(tmp_path):

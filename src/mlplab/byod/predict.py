@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,48 +152,46 @@ READERS: dict[str, Callable[[Path, dict], NewRows]] = {
 
 
 # --------------------------------------------------------------------------- the run
-def _run_config(run_dir: Path) -> dict:
-    path = run_dir / "config.json"
-    if not path.is_file():
-        what = "no such folder" if not run_dir.exists() else "no config.json in it"
-        raise DataError(f"{run_dir}: not a run folder ({what}); pass a folder written by "
-                        "`mlplab train`")
-    config = json.loads(path.read_text())
-    if not config.get("data") or "schema" not in config["data"][0]:
-        raise DataError(f"{run_dir}: written by `mlplab run`, not `mlplab train`; predict "
+def _run_folder(run_dir):
+    """The run folder, checked (mlplab.runfolder), of a ``mlplab train`` run."""
+    from mlplab.runfolder import RunFolder
+
+    run = RunFolder.open(run_dir, written_by="`mlplab train`")
+    if run.schema is None:
+        raise DataError(f"{run.path}: written by `mlplab run`, not `mlplab train`; predict "
                         "needs a run of `mlplab train`")
-    return config
+    return run
 
 
 def load_model(run_dir, model: str = "mlp"):
-    """``(schema, model entry, transform, target scaler, engine)`` of one model of a run."""
-    from mlplab import nn
-    from mlplab.experiments.preprocess import load_preprocess
+    """``(schema, model entry, transform, target scaler, engine)`` of one model of a run,
+    every file checked first (mlplab.runfolder: a damaged one is a DataError naming it)."""
     from mlplab.train import build_engine
 
-    run_dir = Path(run_dir)
-    config = _run_config(run_dir)
-    saved = [m["name"] for m in config["models"] if m.get("kind", "mlplab") == "mlplab"]
-    entry = next((m for m in config["models"] if m["name"] == model), None)
+    run = _run_folder(run_dir)
+    models = run.config["models"]
+    saved = [m["name"] for m in models if m.get("kind", "mlplab") == "mlplab"]
+    entry = run.entry(model)
     if entry is None:
         raise DataError(f"--model {model!r}: the run has no such model; choose one of "
                         f"{', '.join(saved)}")
     if entry.get("kind", "mlplab") != "mlplab":
         raise DataError(f"--model {model!r} is a scikit-learn row, which is not saved (mlplab "
                         f"writes no pickles); choose one of {', '.join(saved)}")
-    weights = run_dir / "weights" / f"{model}.npz"
-    prep = run_dir / "weights" / f"{model}.preprocess.json"
+    weights = run.weights_file(model)
+    prep = weights.with_name(f"{model}.preprocess.json")
     if not weights.is_file():
-        raise DataError(f"{run_dir}: no weights for {model!r} (it diverged or the run was "
+        raise DataError(f"{run.path}: no weights for {model!r} (it diverged or the run was "
                         f"interrupted); choose another --model ({', '.join(saved)})")
     if not prep.is_file():
-        raise DataError(f"{run_dir}: no saved preprocessing for {model!r} ({prep.name}); the "
+        raise DataError(f"{run.path}: no saved preprocessing for {model!r} ({prep.name}); the "
                         "run is older than `mlplab predict`, so train it again")
-    transform, target = load_preprocess(prep)
+    spec, state = run.weights(model, entry)
+    transform, target, _ = run.preprocess(model, spec)
     engine = build_engine("numpy", spec=entry["spec"], loss=entry["loss"], optimizer="sgd",
                           lr=0.1, seed=0)
-    engine.load_state_dict(nn.load(weights)[0])
-    return config["data"][0]["schema"], entry, transform, target, engine
+    engine.load_state_dict(state)
+    return run.schema, entry, transform, target, engine
 
 
 def predict(run_dir, data, *, model: str = "mlp", out="predictions.csv") -> Predictions:
@@ -222,6 +219,10 @@ def predict(run_dir, data, *, model: str = "mlp", out="predictions.csv") -> Pred
         notes.append(f"{int((~ok).sum())} row(s) have a missing value and no prediction (the "
                      "model was trained with --missing drop; --missing mean fills them)")
     outputs = engine.predict(transform(new.X[ok])) if ok.any() else np.zeros((0, 1), np.float32)
+    if not np.isfinite(outputs).all():   # finite weights and inputs that still overflow
+        bad = int((~np.isfinite(outputs.reshape(len(outputs), -1))).any(axis=1).sum())
+        raise DataError(f"{path}: the model's outputs are NaN or infinite for {bad} row(s); "
+                        "check those rows for values far outside the training data's range")
     if target is not None:
         outputs = target.inverse(outputs)
     task, classes = schema["task"], schema.get("classes")

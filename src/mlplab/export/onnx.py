@@ -357,23 +357,22 @@ class Exported:
                 f"inputs {fmt(self.inputs)} -> outputs {fmt(self.outputs)}")
 
 
-def _model_files(run_dir: Path) -> dict[str, Path]:
-    """Saved models of a run: key (``mlp``, or ``data__mlp`` for several data sets) -> .npz."""
-    return {p.stem: p for p in sorted((run_dir / "weights").glob("*.npz"))}
+def _model_files(run) -> dict[str, Path]:
+    """Saved models of a run: key (``mlp``, or ``data__mlp`` for several data sets) -> .npz;
+    only the models config.json names (weights/ also holds e.g. split_rows.npz)."""
+    names = {m["name"] for m in run.config["models"]}
+    return {p.stem: p for p in sorted((run.path / "weights").glob("*.npz"))
+            if p.stem.rsplit("__", 1)[-1] in names}
 
 
 def load_run_model(run_dir, model: str | None = None):
-    """``(key, config entry, state dict, preprocess dict, config)`` of one saved model."""
-    from mlplab import nn
+    """``(key, config entry, state dict, preprocess dict, config)`` of one saved model, every
+    file checked first (mlplab.runfolder: a damaged one is a DataError naming it)."""
+    from mlplab.runfolder import RunFolder
 
-    run_dir = Path(run_dir)
-    cfg_path = run_dir / "config.json"
-    if not cfg_path.is_file():
-        what = "no such folder" if not run_dir.exists() else "no config.json in it"
-        raise DataError(f"{run_dir}: not a run folder ({what}); pass a folder written by "
-                        "`mlplab run` or `mlplab train`")
-    config = json.loads(cfg_path.read_text())
-    files = _model_files(run_dir)
+    run = RunFolder.open(run_dir)
+    run_dir, config = run.path, run.config
+    files = _model_files(run)
     if not files:
         raise DataError(f"{run_dir}: no saved weights in weights/ (every model diverged, or "
                         "the run holds demos only); nothing to export")
@@ -390,19 +389,16 @@ def load_run_model(run_dir, model: str | None = None):
         raise UsageError(f"--model {model!r}: the run has no saved model of that name; choose "
                          f"one of {', '.join(files)}")
     name = key.rsplit("__", 1)[-1]
-    entry = next((m for m in config.get("models", []) if m.get("name") == name), None)
-    if entry is None:
-        raise DataError(f"{run_dir}: config.json has no model {name!r}; the run folder was "
-                        "changed by hand")
-    state, meta = nn.load(files[key])
-    if meta.get("spec") and ModelSpec.parse(meta["spec"]) != ModelSpec.parse(entry["spec"]):
-        raise DataError(f"{files[key]}: weights are for spec {meta['spec']!r} but config.json "
-                        f"says {entry['spec']!r}")
+    entry = run.entry(name)
+    if entry.get("kind", "mlplab") != "mlplab":
+        raise UsageError(f"--model {model!r} is a scikit-learn row, which is not saved; choose "
+                         f"one of {', '.join(files)}")
+    spec, state = run.weights(key, entry)   # also checks the spec the file was saved with
     prep_path = files[key].with_name(f"{key}.preprocess.json")
     if not prep_path.is_file():
         raise DataError(f"{run_dir}: no saved preprocessing for {model!r} ({prep_path.name}); "
                         "the run is older than export, so run it again")
-    return key, entry, state, json.loads(prep_path.read_text()), config
+    return key, entry, state, run.preprocess(key, spec)[2], config
 
 
 def _schema_shape(schema: dict):
