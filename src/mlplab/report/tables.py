@@ -58,9 +58,12 @@ def rich_table(header, rows, title: str = "", widths: list[int] | None = None,
     rather than cut a value when squeezed; with ``widths`` each column gets exactly that width
     (only the first, the names, may then fold). ``styles``: one rich style per row (default:
     red for a diverged and yellow for an interrupted model, read from the status column)."""
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=title or None)
+    # cells and title are text, not markup: a model or class named "[red]" or "[/b]" is
+    # shown as written (and cannot break the table)
+    t = Table(title=escape(title) if title else None)
     for i, h in enumerate(header):
         fixed = {} if widths is None else {"width": widths[i]}
         t.add_column(h, justify="left" if i == 0 else "right",
@@ -68,7 +71,7 @@ def rich_table(header, rows, title: str = "", widths: list[int] | None = None,
     if styles is None:
         styles = [row_style(r) for r in rows]
     for r, style in zip(rows, styles):
-        t.add_row(*r, style=style)
+        t.add_row(*map(escape, r), style=style)
     return t
 
 
