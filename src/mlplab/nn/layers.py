@@ -10,7 +10,7 @@ import numpy as np
 
 from mlplab.errors import SpecError  # the input does not fit the model: the user's spec or data
 from mlplab.nn.init import default_uniform
-from mlplab.nn.module import Module, Parameter
+from mlplab.nn.module import BackwardBeforeForward, Module, Parameter
 
 
 def _rng(rng: np.random.Generator | None) -> np.random.Generator:
@@ -50,6 +50,10 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
     def forward(self, x):
+        if not isinstance(x, np.ndarray) or x.dtype.kind not in "fc":
+            # integers, booleans, lists: cast at the door to the weights' dtype, so that an
+            # int64 batch into a float32 model computes (and returns) float32, not float64
+            x = np.asarray(x, dtype=self.weight.data.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise SpecError(f"{self._label()}: expected input of shape (N, {self.in_features}), "
                             f"got {tuple(x.shape)}")
@@ -68,7 +72,7 @@ class Linear(Module):
         dL/db += sum over rows of dL/dy, nothing else."""
         x = self._x
         if x is None:
-            raise RuntimeError(f"{self._label()}: backward called before forward")
+            raise BackwardBeforeForward(self._label())
         g2 = grad.reshape(-1, self.out_features)
         self.weight.accumulate(np.matmul, x.reshape(-1, self.in_features).T, g2,
                                transposed=True)
@@ -148,6 +152,8 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}"
 
     def forward(self, x):
+        if not isinstance(x, np.ndarray) or x.dtype.kind not in "fc":   # as Linear's door
+            x = np.asarray(x, dtype=np.float32 if self.weight is None else self.weight.dtype)
         k = len(self.normalized_shape)
         if tuple(x.shape[-k:]) != self.normalized_shape:
             raise SpecError(f"{self._label()}: expected input ending in "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.nn.activations import sigmoid
+from mlplab.nn.module import BackwardBeforeForward
 
 REDUCTIONS = ("mean", "sum")
 
@@ -33,8 +34,8 @@ class Loss:
 
     def backward(self) -> np.ndarray:
         """dLoss/dinput of the last call, shape of that input."""
-        if self._grad is None:
-            raise RuntimeError(f"{type(self).__name__}: backward called before the loss")
+        if self._grad is None:   # the same error as every module's (mlplab.nn.module)
+            raise BackwardBeforeForward(repr(self))
         return self._grad
 
     def _reduce(self, per_item: np.ndarray, n: int):

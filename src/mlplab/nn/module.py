@@ -9,9 +9,46 @@ accumulates its parameters' ``.grad`` (``Parameter.accumulate``) and returns dLo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import numpy as np
+
+from mlplab.errors import UsageError
+
+
+class BackwardBeforeForward(UsageError, RuntimeError):
+    """``backward`` of a module or loss that has not run ``forward`` yet: there is nothing
+    to differentiate. A UsageError (an MlplabError), and a RuntimeError as torch raises for
+    a backward without a graph."""
+
+    def __init__(self, who: str):
+        super().__init__(f"{who}: backward called before forward; call it on a batch "
+                         "first (forward), then backward")
+
+
+def _forward_marks(forward):
+    """``forward`` that records on the module that it ran (before running, so a subclass's
+    forward that calls its parent's is marked once either way)."""
+
+    @functools.wraps(forward)
+    def marked(self, *args, **kwargs):
+        object.__setattr__(self, "_forwarded", True)
+        return forward(self, *args, **kwargs)
+
+    return marked
+
+
+def _backward_checks(backward):
+    """``backward`` that refuses to run before any ``forward`` with one clear error."""
+
+    @functools.wraps(backward)
+    def checked(self, *args, **kwargs):
+        if not self._forwarded:
+            raise BackwardBeforeForward(self._label())
+        return backward(self, *args, **kwargs)
+
+    return checked
 
 
 class Parameter:
@@ -111,6 +148,18 @@ class Module:
     """
 
     training: bool
+    _forwarded = False    # set by the first forward: see __init_subclass__
+
+    def __init_subclass__(cls, **kwargs):
+        """Every module's ``backward`` gives the same error before its first ``forward``
+        (instead of an AttributeError or a None deep in its arithmetic, different per
+        layer): each class's own ``forward`` is wrapped to mark the module, its own
+        ``backward`` to check the mark. One attribute write and one read per call."""
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__:
+            cls.forward = _forward_marks(cls.__dict__["forward"])
+        if "backward" in cls.__dict__:
+            cls.backward = _backward_checks(cls.__dict__["backward"])
 
     def __init__(self):
         object.__setattr__(self, "_parameters", {})

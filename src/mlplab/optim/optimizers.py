@@ -10,16 +10,27 @@ import math
 
 import numpy as np
 
+from mlplab.errors import UsageError
 from mlplab.nn.module import Parameter
 from mlplab.util import lookup
 
 
 def _check(name: str, value, low: float = 0.0, strict: bool = False, high: float | None = None):
-    bad = value <= low if strict else value < low
-    if high is not None:
-        bad = bad or value >= high
+    """UsageError unless ``value`` is a finite real number in range: torch's wording
+    ("Invalid learning rate: -1"), and also for nan and inf, which torch lets through (a
+    nan learning rate turns every weight into nan at the first step)."""
+    number = isinstance(value, int | float | np.integer | np.floating) \
+        and not isinstance(value, bool)
+    bad = not number or not math.isfinite(value)
+    if not bad:
+        bad = value <= low if strict else value < low
+        if high is not None:
+            bad = bad or value >= high
     if bad:
-        raise ValueError(f"Invalid {name}: {value}")
+        rule = f"{'above' if strict else 'at least'} {low:g}" + \
+            (f" and below {high:g}" if high is not None else "")
+        shown = value if number else repr(value)
+        raise UsageError(f"Invalid {name}: {shown} (it must be a finite number {rule})")
 
 
 class Optimizer:
@@ -46,10 +57,10 @@ class Optimizer:
         group = {**self.defaults, **hyper}
         if "lr" in group:
             if group["lr"] is None:
-                raise ValueError(f"{type(self).__name__}: lr is required")
+                raise UsageError(f"{type(self).__name__}: lr is required")
             _check("learning rate", group["lr"], strict=True)
-        if group.get("weight_decay", 0) < 0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        if "weight_decay" in group:
+            _check("weight_decay value", group["weight_decay"])
         self._validate(group)
         self.param_groups = [{**group, "params": params}]
         self.state: dict[int, dict] = {}
@@ -246,9 +257,11 @@ class Adam(Optimizer):
 
     def _validate(self, g):
         _check("epsilon value", g["eps"])
-        for i, b in enumerate(g["betas"]):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+        betas = g["betas"]
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise UsageError(f"Invalid betas: {betas!r} (two numbers, e.g. (0.9, 0.999))")
+        for i, b in enumerate(betas):
+            _check(f"beta parameter at index {i}", b, high=1.0)
 
     def _update(self, p, grad, state, g):
         if not state:
