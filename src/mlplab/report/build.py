@@ -161,7 +161,11 @@ class _DataFigures:
                    f"{', one panel pair per model' if many else ', a colour per model'} "
                    f"({styles}); the loss axis is logarithmic when the loss spans more than "
                    "a factor of ten")
-        caption += (", a dot marks the epoch of the lowest validation loss" if best else "")
+        monitored = sorted({r.info["best"].get("split", "val") for r in rs
+                            if r.info.get("best")})
+        if best:
+            caption += (f", a dot marks each model's epoch of lowest {'/'.join(monitored)} "
+                        "loss")
         if splits != ["train"]:
             caption += (". Look for: a validation curve that turns up while training still "
                         "falls (overfitting), a gap between train and validation, a curve "

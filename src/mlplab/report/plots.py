@@ -48,10 +48,14 @@ def loss_label(losses) -> str:
     return " / ".join(names) + " (loss)" if names else "loss"
 
 
-def _integer_epochs(ax) -> None:
+def _integer_epochs(ax, n_epochs: int) -> None:
     from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    if n_epochs <= 10:   # every epoch a tick; the locator alone would add 0.96, 1.04
+        ax.set_xticks(range(1, max(n_epochs, 1) + 1))
+        ax.set_xlim(0.5, max(n_epochs, 1) + 0.5)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
 
 
 def _log_axis(ax) -> None:
@@ -78,7 +82,7 @@ def curves(histories: dict, path, *, metric: str | None = None, loss: str = "los
 
     histories : model name -> History with columns "<split>_loss", "<split>_<metric>".
     loss : the loss axis label (:func:`loss_label`). best : model name -> the epoch of its
-    lowest validation loss, marked with a dot.
+    lowest loss on the evaluation split the runner monitors, marked with a dot.
 
     Up to MANY_MODELS models share two panels (loss, metric), a colour per model; with more,
     each model gets its own small pair of panels (loss above, metric below), four to a row.
@@ -138,7 +142,9 @@ def _draw_curves(ax, history, quantity, color, best_epoch=None) -> None:
         split = col[: -len(quantity) - 1]
         ys = _finite(history.column(col))
         epochs = np.arange(1, len(ys) + 1)
-        ax.plot(epochs, ys, color=color, linestyle=SPLIT_STYLES.get(split, "-."), lw=1.4)
+        # a marker on each point of a short curve: one epoch is a point, not a line
+        ax.plot(epochs, ys, color=color, linestyle=SPLIT_STYLES.get(split, "-."), lw=1.4,
+                marker="." if len(ys) <= 10 else None)
         if best_epoch and split != "train" and 1 <= best_epoch <= len(ys):
             ax.plot([best_epoch], [ys[best_epoch - 1]], "o", color=color, ms=5)
 
@@ -149,7 +155,7 @@ def _style_curve_axis(ax, histories, quantity, loss, small=False) -> None:
     values = values[np.isfinite(values)]
     fs = 8 if small else 10
     ax.set_xlabel("epoch", fontsize=fs)
-    _integer_epochs(ax)
+    _integer_epochs(ax, max((len(h.records) for h in histories), default=1))
     ax.grid(alpha=0.3)
     ax.tick_params(labelsize=fs - 1)
     if quantity == "loss":
@@ -162,7 +168,7 @@ def _style_curve_axis(ax, histories, quantity, loss, small=False) -> None:
     if quantity == "accuracy":
         from matplotlib.ticker import PercentFormatter
 
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     elif quantity == "r2" and len(values):
         # R² of the first epochs can be far below 0 (-6 on auto-mpg): a scale set by them
         # would flatten everything after; the axis starts at the lowest value after them
