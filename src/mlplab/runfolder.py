@@ -36,6 +36,7 @@ from mlplab.errors import DataError, MlplabError
 JSON_LIMIT = 64 * 2**20   # bytes: far above any run's JSON file, far below trouble
 RESTORE = "restore the file from a copy or run the training again"
 STATUSES = ("ok", "diverged", "interrupted")
+SPLITS = ("train", "val", "test")   # a model's scores per split in metrics.json
 SCHEMA_FORMATS = ("csv", "npz", "images")
 COLUMN_KINDS = ("numeric", "categorical", "date")
 
@@ -223,7 +224,7 @@ def check_metrics(path: Path, metrics: dict) -> dict:
     c.get(metrics, "experiment", "", _is_text, "a string")
     c.get(metrics, "seed", "", _is_int, "an integer")
     for key in ("engine", "machine"):
-        c.get(metrics, key, "", _is_text, "a string", required=False)
+        c.get(metrics, key, "", _is_text, "a string")
     c.get(metrics, "command", "", _is_text, "a string", required=False, none=True)
     models = c.get(metrics, "models", "", lambda v: isinstance(v, dict),
                    "an object of models by name")
@@ -257,6 +258,9 @@ def check_metrics(path: Path, metrics: dict) -> dict:
             c.need(w, accs, isinstance(accs, dict), "an object of accuracies by class")
             for cls, v in accs.items():
                 c.need(f"{w}.{cls}", v, _number_or_none(v), "a number or null")
+        for split in SPLITS:
+            c.get(info, split, where, lambda v: isinstance(v, dict), "an object of scores",
+                  required=False)
         for split, scores in info.items():
             if split in ("best", "per_class_accuracy") or not isinstance(scores, dict):
                 continue

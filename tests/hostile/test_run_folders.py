@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hostile_util import error_lines, files_under, invoke
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mlplab.errors import DataError
 from mlplab.runfolder import RunFolder
@@ -290,3 +292,46 @@ def test_the_intact_folders_still_work(runs, tmp_path):
                           tmp_path / "p.csv")
     assert code == 0, output
     assert "accuracy" in output
+
+
+# -- any edit of a JSON file: the report and predict answer, or refuse in one line ----------
+def _places(d, prefix=()):
+    """Every key path in a JSON document, e.g. ("models", "mlp", "train", "loss")."""
+    items = d.items() if isinstance(d, dict) else enumerate(d) if isinstance(d, list) else ()
+    for k, v in items:
+        yield prefix + (k,)
+        yield from _places(v, prefix + (k,))
+
+
+JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2, 10**12),
+                        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
+                        st.sampled_from(["[red]", "[/b]", "ok", "diverged", "../x"]),
+                        st.lists(st.integers(0, 3), max_size=3),
+                        st.dictionaries(st.sampled_from(["a", "loss", "accuracy"]),
+                                        st.integers(0, 1), max_size=2))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+@pytest.mark.parametrize("which,name,cmd", [("run", "metrics.json", REPORT),
+                                            ("train", "metrics.json", REPORT),
+                                            ("train", "config.json", REPORT),
+                                            ("train", "config.json", PREDICT)])
+def test_any_edit_of_a_json_file_is_answered_or_refused_in_one_line(runs, tmp_path_factory,
+                                                                    which, name, cmd, data):
+    folder = tmp_path_factory.mktemp("edit") / "run"
+    shutil.copytree(runs[which], folder)
+    doc = json.loads((folder / name).read_text())
+    place = data.draw(st.sampled_from(sorted(_places(doc), key=repr)))
+    parent = doc
+    for k in place[:-1]:
+        parent = parent[k]
+    if data.draw(st.booleans()) and isinstance(parent, dict):
+        del parent[place[-1]]
+    else:
+        parent[place[-1]] = data.draw(JSON_VALUES)
+    (folder / name).write_text(json.dumps(doc))
+    code, output = invoke(*_command(cmd, folder, runs["data"], folder.parent))
+    assert "Traceback" not in output
+    assert code == 0 or (code == 2 and len(error_lines(output)) == 1), output
