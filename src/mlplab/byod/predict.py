@@ -250,7 +250,7 @@ def predict(run_dir, data, *, model: str = "mlp", out="predictions.csv") -> Pred
         raise UsageError(f"--out {out}: cannot write the predictions ({os_error_text(e)}); "
                          "pass another file") from e
     result = Predictions(out, model, name, task, n, int(ok.sum()), notes=notes)
-    from mlplab.byod.build import seen_rows_notes   # rows of the run's splits among these
+    from mlplab.byod.build import seen_rows_notes  # rows of the run's splits among these
 
     result.notes += seen_rows_notes(run_dir, new.X)
     if new.y is not None:
