@@ -2,7 +2,7 @@
 
 Each hostile case asserts exit code 2, one ``error:`` line naming the culprit and the computed
 size, no traceback, and no file left behind. The limits are mlplab.limits' (their defaults
-and variables are stated there and in docs/architecture.md); tests raise or lower them through
+and variables are stated there and in docs/limits.md); tests raise or lower them through
 the environment as a user would.
 """
 

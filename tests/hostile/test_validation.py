@@ -375,3 +375,36 @@ def test_a_16_bit_image_folder_trains_on_its_range(tmp_path):
     ds = load("image-folder", path=tmp_path / "deep")
     dark, light = ds.X[ds.y == 0], ds.X[ds.y == 1]
     assert dark.max() == 4 and light.min() == 233   # round(1002 / 257), round(60000 / 257)
+
+
+# ---- mlplab train's options from Python, and --seed ----------------------------------------
+
+@pytest.mark.parametrize("kwargs, part", [
+    ({"epochs": "ten"}, "--epochs 'ten': must be an integer"),
+    ({"lr": float("inf")}, "--lr inf: must be a finite number"),
+    ({"hidden": ("a",)}, "--hidden ('a',): need one or more positive integer widths"),
+    ({"early_stopping": True}, "--early-stopping True: must be an integer"),
+    ({"val_fraction": None}, "--val-fraction None: must be a finite number"),
+    ({"optimizer": ["adam"]}, "--optimizer ['adam']: must be a name"),
+    ({"seed": -1}, "--seed -1: must be 0 or more"),
+])
+def test_train_options_are_typed(kwargs, part):
+    from mlplab.byod import TrainOptions
+
+    with pytest.raises(DataError) as e:
+        TrainOptions(**kwargs).validate()
+    assert str(e.value) == part or str(e.value).startswith(part), str(e.value)
+
+
+@pytest.mark.parametrize("args, part", [
+    (["train", "d.npz", "--seed", "-1"], "--seed -1: must be 0 or more"),
+    (["run", "xor", "--seed", "-1"], "--seed -1: must be an integer, 0 or more"),
+])
+def test_a_negative_seed_is_one_line(tmp_path, args, part):
+    X, y = _xy()
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    args = [tmp_path / a if a == "d.npz" else a for a in args]
+    before = files_under(tmp_path)
+    code, output = invoke(*args, "--epochs", 1, "--out", tmp_path / "runs", "-q")
+    one_error(code, output, part)
+    assert files_under(tmp_path) == before

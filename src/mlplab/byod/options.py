@@ -10,7 +10,10 @@ inputs (``LR_DEFAULTS``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from mlplab.data.dataset import DataError
 
@@ -64,6 +67,7 @@ class TrainOptions:
         from mlplab.engines import ENGINES
         from mlplab.optim.optimizers import OPTIMIZERS
 
+        _check_types(self)
         if self.task is not None and self.task not in ("regression", "classification"):
             raise DataError(f"--task {self.task!r}: choose regression or classification")
         _choice("--missing", self.missing, MISSING_POLICIES)
@@ -109,6 +113,38 @@ class TrainOptions:
         if self.early_stopping is None:
             return DEFAULT_PATIENCE if self.val_fraction > 0 else None
         return int(self.early_stopping)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+def _check_types(o: TrainOptions) -> None:
+    """The types the CLI guarantees, for Python callers too: one line naming the option
+    instead of a TypeError further on."""
+    for opt, v in (("--missing", o.missing), ("--activation", o.activation),
+                   ("--optimizer", o.optimizer), ("--engine", o.engine)):
+        if not isinstance(v, str):
+            raise DataError(f"{opt} {v!r}: must be a name (a string)")
+    ints = {"--epochs": o.epochs, "--batch-size": o.batch_size, "--seed": o.seed}
+    if o.image_size is not None:
+        ints["--image-size"] = o.image_size
+    if o.early_stopping is not None and o.early_stopping is not False:
+        ints["--early-stopping"] = o.early_stopping
+    for opt, v in ints.items():
+        if not _is_int(v):
+            raise DataError(f"{opt} {v!r}: must be an integer")
+    if o.seed < 0:
+        raise DataError(f"--seed {o.seed}: must be 0 or more")
+    if not isinstance(o.hidden, tuple | list) or not all(_is_int(w) for w in o.hidden):
+        raise DataError(f"--hidden {o.hidden!r}: need one or more positive integer widths, "
+                        "e.g. 64,64")
+    nums = {"--val-fraction": o.val_fraction, "--test-fraction": o.test_fraction}
+    if o.lr is not None:
+        nums["--lr"] = o.lr
+    for opt, v in nums.items():
+        if not ((_is_int(v) or isinstance(v, float | np.floating)) and math.isfinite(v)):
+            raise DataError(f"{opt} {v!r}: must be a finite number")
 
 
 def _choice(option: str, value: str, valid) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.registry import register
+from mlplab.limits import check_data_bytes
 
 CLASSES = ["0", "1", "2"]
 FEATURES = ["x1", "x2"]
@@ -98,8 +99,11 @@ def nonlinear(
         classes = [str(j) for j in range(int(y.max()) + 1)] if len(y) else []
         source = str(path)
     else:
-        if n_per_class < 1 or not noise >= 0:
+        if n_per_class < 1 or not 0 <= noise < np.inf:
             raise DataError(f"Invalid n_per_class={n_per_class!r} or noise={noise!r}")
+        check_data_bytes(3 * int(n_per_class) * 2 * 8, "nonlinear",
+                         f"{3 * int(n_per_class):,} rows x 2 features as float64",
+                         "lower n_per_class")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         X, y = spiral_arms([n_per_class] * 3, noise, rng, 4.0 * np.arange(3))
         classes = list(CLASSES)

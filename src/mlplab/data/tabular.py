@@ -6,6 +6,7 @@ import csv
 import math
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +23,9 @@ def read_csv(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
     Returns ``(header, rows)``; every row has ``len(header)`` cells (strings). A leading unnamed
     index column (as pandas' ``to_csv`` writes) is dropped.
     """
-    path = regular_file(path, "a CSV file with a header row")   # not /dev/zero, not too big
+    path = Path(path)
+    if path.exists():   # a missing file is reported by open() below, in its words
+        regular_file(path, "a CSV file with a header row")   # not /dev/zero, not too big
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             table = [row for row in csv.reader(f) if row]

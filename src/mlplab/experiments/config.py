@@ -318,6 +318,8 @@ def with_overrides(exp: Experiment, *, epochs=None, seed=None, engine=None, data
             if "weights" not in m:
                 m["epochs"] = epochs
     if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ExperimentError(f"--seed {seed}: must be an integer, 0 or more")
         exp.seed = seed
     if engine is not None:
         exp.engine = engine
