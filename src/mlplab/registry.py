@@ -381,7 +381,7 @@ def unknown_layer_message(name: str) -> str:
 class LossKind:
     """One loss.
 
-    task : "regression" or "classification" (the course's output/loss pairs, seed 004).
+    task : "regression" or "classification" (the course's output/loss pairs, course unit 004).
     numpy : the ``mlplab.nn`` loss class.
     torch_name : the ``torch.nn`` class with the same meaning and keyword arguments.
     explain : how ``mlplab explain`` names it.

@@ -1,4 +1,4 @@
-"""Auto MPG (course seed 000): 392 cars, target MPG, 9 features with origin one-hot.
+"""Auto MPG (course unit 000): 392 cars, target MPG, 9 features with origin one-hot.
 
 Built by default from the UCI copy inside the ``vega_datasets`` package (``cars.json``, 406
 cars: the rows with missing MPG or horsepower are dropped), or read from the course's

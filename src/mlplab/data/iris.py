@@ -1,4 +1,4 @@
-"""Fisher's Iris (course seed 001): 150 x 4, 3 classes, a seeded stratified 70/30 split.
+"""Fisher's Iris (course unit 001): 150 x 4, 3 classes, a seeded stratified 70/30 split.
 
 Read from scikit-learn's bundled ``iris.csv`` (located without importing sklearn), or from
 the identical copy in vega_datasets (``iris.json``) when sklearn is absent.

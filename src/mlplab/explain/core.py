@@ -414,7 +414,7 @@ def build_model(spec: str, *, weights: float | None = None,
 # -- what gets rendered ---------------------------------------------------------------------
 @dataclass
 class Part:
-    """One traced network with its title and notes (a preset may chain two, as seed 003 does).
+    """One traced network with its title and notes (a preset may chain two, as unit 003 does).
 
     ``show_input_grad`` also writes out dLoss/da^[0] (when a network below needs it).
     """

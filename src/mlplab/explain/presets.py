@@ -44,7 +44,7 @@ def _slide_layout(weight_rows) -> tuple[np.ndarray, np.ndarray]:
     return w[1:].T, w[0]
 
 
-# -- seed 001: the 2-2-1 network, one BCE step ----------------------------------------------
+# -- course unit 001: the 2-2-1 network, one BCE step ---------------------------------------
 def bce_step(steps: int = 1) -> Explanation:
     model = nn.constant_all_(ModelSpec.parse("2-2-relu-1-sigmoid").build(dtype=np.float64), 0.1)
     tr = trace(model, np.array([[1.0, 2.0]]), np.array([[0.0]]), loss="bce", lr=0.1,
@@ -73,7 +73,7 @@ def bce_step(steps: int = 1) -> Explanation:
         comparisons=comps)
 
 
-# -- seed 001: softmax regression, one step -------------------------------------------------
+# -- course unit 001: softmax regression, one step ------------------------------------------
 def _softmax_model() -> nn.Sequential:
     lin = nn.Linear(1, 2, dtype=np.float64)
     _set(lin, [[0.3], [0.4]], [0.1, 0.2])  # theta = [[b0, b1], [w0, w1]] = [[.1, .2], [.3, .4]]
@@ -124,7 +124,7 @@ def softmax_step(steps: int = 1) -> Explanation:
                             [""] + list(theta_001[1])])])
 
 
-# -- seed 002: the petal example ------------------------------------------------------------
+# -- course unit 002: the petal example -----------------------------------------------------
 def petal(steps: int = 1) -> Explanation:
     model = ModelSpec.parse("2-2-relu-3").build(dtype=np.float64)
     _set(model[0], *_slide_layout([[0, 0], [0.86, -1.04], [0.41, -0.65]]))
@@ -162,7 +162,7 @@ def petal(steps: int = 1) -> Explanation:
         comparisons=comps)
 
 
-# -- seed 003: the sigmoid network of the backprop intuition --------------------------------
+# -- course unit 003: the sigmoid network of the backprop intuition -------------------------
 def sigmoid_net(steps: int = 1) -> Explanation:
     out = nn.Sequential(nn.Linear(4, 1, dtype=np.float64), nn.Sigmoid())
     _set(out[0], [[0.7, -0.4, 0.2, 0.3]], [0.0])
@@ -190,7 +190,7 @@ def sigmoid_net(steps: int = 1) -> Explanation:
     return Explanation(
         "Example sigmoid-net: the backprop intuition of course unit 003",
         [Part(top, "the output unit", show_input_grad=True, notes=[
-            "Seed 003's network takes x = [7, 8, 8] (shooting, running, dribbling; "
+            "Course unit 003's network takes x = [7, 8, 8] (shooting, running, dribbling; "
             "is_top_player = 1) through four sigmoid hidden units to one sigmoid output. The "
             "slide gives only hidden unit 1's weights [0.5, -0.3, 0.1] (bias 0); units 2 to 4 "
             "appear as their outputs 0.68, 0.95, 0.59. So the explanation runs in two parts: "
@@ -213,7 +213,7 @@ def sigmoid_net(steps: int = 1) -> Explanation:
         comparisons=comps)
 
 
-# -- seed 004: XOR from hand-set threshold units --------------------------------------------
+# -- course unit 004: XOR from hand-set threshold units -------------------------------------
 def xor_threshold(steps: int = 1) -> Explanation:
     net = nn.Sequential(nn.Linear(2, 2, dtype=np.float64), nn.Step(),
                         nn.Linear(2, 1, dtype=np.float64), nn.Step())

@@ -1,4 +1,4 @@
-"""The roles of MLPs today (seed 004), each as a small runnable demo with a plot and a table.
+"""The roles of MLPs today (course unit 004), each as a small runnable demo with a plot and a table.
 
 =====  ===========================================================  ==============
 name   what it shows                                                engines
