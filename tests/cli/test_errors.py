@@ -73,7 +73,9 @@ def test_spec_that_does_not_fit_the_data_is_a_user_error(tmp_path):
     bad.write_text('name = "bad"\ndescription = "x"\n[[data]]\nname = "iris"\n'
                    '[[models]]\nname = "wrong"\nspec = "5-3"\nloss = "cross_entropy"\n'
                    'optimizer = "sgd"\nlr = 0.1\nepochs = 1\nbatch_size = 8\n')
-    assert "expected input of shape (N, 5), got (8, 4)" in user_error(
+    # the first forward is the diagnosis's look at the initial weights on the 105 training
+    # rows (mlplab.train.callbacks.WorseThanStart), before the first batch of 8
+    assert "expected input of shape (N, 5), got (105, 4)" in user_error(
         "run", bad, "--out", tmp_path / "runs", "-q")
 
 
