@@ -131,9 +131,10 @@ def _macs(model: dict) -> int:
 
 
 # -- the rows a run saw ----------------------------------------------------------------------
-# weights/split_rows.npz: per split ("train", "val", "test"), the sorted 64-bit hashes of its
-# rows, so that predict can say which of the rows it scores the model has seen. 8 bytes a row.
-ROWS_FILE = Path("weights") / "split_rows.npz"
+# split_rows.npz: per split ("train", "val", "test"), the sorted 64-bit hashes of its rows,
+# so that predict can say which of the rows it scores the model has seen. 8 bytes a row. Not
+# in weights/, where every .npz is a model's.
+ROWS_FILE = Path("split_rows.npz")
 
 
 def row_hashes(X: np.ndarray) -> np.ndarray:
