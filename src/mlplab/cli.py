@@ -316,12 +316,15 @@ def results(
     runs: Path = typer.Option(Path("runs"), "--runs", help="Where the run folders go."),
     seed: int = typer.Option(0, "--seed"),
     only: list[str] = typer.Option(None, "--only", help="Run only these experiments."),
+    seeds: bool = typer.Option(True, "--seeds/--no-seeds", help="Also run auto-mpg (seeds "
+                               "0-19), nonlinear (0-9) and fashion-mnist (1 epoch, 0-4) once "
+                               "per seed, with mean, sd, 95% CI and paired comparisons."),
 ):
     """Run every experiment whose data are here and write their tables to docs/experiments.md."""
     from mlplab.experiments.results import write_results
 
     typer.echo(str(write_results(out, runs, seed, only or None, progress=True,
-                                 console=_console())))
+                                 console=_console(), seeds=seeds)))
 
 
 @app.command()
@@ -407,7 +410,8 @@ def train(
 
 @app.command()
 def predict(
-    run_dir: Path = typer.Argument(..., help="A folder written by `mlplab train`."),
+    run_dir: Path = typer.Argument(..., help="A folder written by `mlplab train`, or an .onnx "
+                                             "file that `mlplab export` wrote from one."),
     data: Path = typer.Argument(..., help="New rows: a CSV with the training file's columns "
                                           "(the target may be there: it is scored), an .npz "
                                           "with X, or a folder of images."),

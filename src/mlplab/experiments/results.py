@@ -44,7 +44,9 @@ STAND_IN_TEXT = {"cifar10": "5 x 64 training and 32 test records of random pixel
 
 
 def write_results(out: Path, runs_dir: Path, seed: int = 0, names=None, progress=False,
-                  console=None) -> Path:
+                  console=None, seeds: bool = True) -> Path:
+    """Run every experiment (or ``names``) with ``seed`` and write their tables to ``out``;
+    with ``seeds``, also the experiments of ``OVER_SEEDS`` once per seed."""
     names = names or [n for n, _ in available()]
     parts = [
         "# Experiment results",
@@ -83,5 +85,44 @@ def write_results(out: Path, runs_dir: Path, seed: int = 0, names=None, progress
             if info.get("message"):
                 parts += [f"- {key} ({info['status']}): {info['message']}"]
         parts += [f"- {n}" for n in exp.notes] + [""]
+    if seeds:
+        parts += _over_seeds(runs_dir, names, progress)
     atomic_write_text(out, "\n".join(parts))
     return Path(out)
+
+
+# One seed is an anecdote: these experiments are also run over seeds (name -> seeds, epochs;
+# None keeps the experiment's epochs). fashion-mnist is the short version, one epoch.
+OVER_SEEDS = {"auto-mpg": (range(20), None), "nonlinear": (range(10), None),
+              "fashion-mnist": (range(5), 1)}
+
+
+def _over_seeds(runs_dir: Path, names, progress) -> list[str]:
+    """The "over seeds" section: each OVER_SEEDS experiment run once per seed on local
+    worker processes (mlplab.sweep), its table of mean ± sd [95% CI] and paired results."""
+    from mlplab.sweep import Plan, run_plan
+    from mlplab.sweep.report import caption, md_table, seeds_table
+
+    parts = ["## Over seeds", "",
+             "One seed is an anecdote: the same experiments once per seed (weights and "
+             "shuffling; the data split stays the experiment's), with `mlplab run NAME "
+             "--seeds ...` (see `docs/seeds.md` for the statistics).", ""]
+    for name, (seeds, epochs) in OVER_SEEDS.items():
+        if name not in names:
+            continue
+        exp = load_experiment(name)
+        if epochs:
+            exp = with_overrides(exp, epochs=epochs)
+        seeds = list(seeds)
+        flag = f" --epochs {epochs}" if epochs else ""
+        try:
+            outcome = run_plan(Plan(exp, seeds), runs_dir)
+        except DataError as e:
+            parts += [f"### {name}", "", f"Not run here: {e}", ""]
+            continue
+        parts += [f"### {name} over seeds {seeds[0]}-{seeds[-1]}", "",
+                  f"`mlplab run {name}{flag} --seeds {seeds[0]}-{seeds[-1]}`: "
+                  f"{outcome.seconds:.1f} s on local worker processes.", "",
+                  md_table(*seeds_table(outcome.summary)), "",
+                  caption(outcome.summary) + ".", ""]
+    return parts
