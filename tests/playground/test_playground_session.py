@@ -195,7 +195,7 @@ def test_upload_trains_and_exports_a_csv_experiment(tmp_path):
 
 
 @pytest.mark.parametrize("text, words", [
-    ("a,b,c,label\n1,2,3,0\n", "3 feature columns"),
+    ("a,b,c,label\n1,2,3,0\n4,5,6,1\n", "3 feature columns"),
     ("a,b,label\n1,x,0\n2,3,1\n", "not numeric|non-numeric|number"),
     ("a,b,label\n" + "".join(f"{i},{i},{i}\n" for i in range(20)), "20 classes"),
     ("a,b,label\n" + "1,2,0\n" * 5001, "at most 5000 rows"),
