@@ -3,8 +3,7 @@ do), exit code 2, and no run folder, not even a half-written one."""
 
 import numpy as np
 import pytest
-
-from conftest import train_fails, write_wine
+from byod_support import train_fails, write_wine
 
 
 def write(path, text):
@@ -165,7 +164,7 @@ def test_failure_during_training_leaves_no_partial_folder(tmp_path, monkeypatch)
         raise DataError("engine exploded")
 
     monkeypatch.setitem(MODEL_KINDS, "mlplab", ModelKind(boom, "fails on its first job"))
-    from conftest import invoke
+    from byod_support import invoke
 
     res = invoke("train", f, "--target", "cultivar", "--out", tmp_path / "runs", "-q")
     assert res.exit_code == 2 and "error: engine exploded" in res.output

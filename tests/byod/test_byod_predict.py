@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from byod_support import invoke, train_ok, write_cancer, write_images
 
-from conftest import invoke, train_ok, write_cancer, write_images
 from mlplab.byod import TrainOptions, load_model, prepare
 from mlplab.train import metrics as M
 

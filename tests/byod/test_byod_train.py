@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from byod_support import train_ok, write_images
 
-from conftest import train_ok, write_images
 from mlplab.byod import TrainOptions, build_experiment, load_model, prepare
 from mlplab.experiments.config import DATA_KEYS, MODEL_KEYS, ExperimentError, from_dict
 from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS

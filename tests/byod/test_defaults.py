@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from byod_support import invoke, train_ok
 from threadpoolctl import threadpool_info
 
-from conftest import invoke, train_ok
 from mlplab import threads
 from mlplab.byod import TrainOptions, build_experiment, prepare
 from mlplab.byod import predict as byod_predict
