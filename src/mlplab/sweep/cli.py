@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -14,9 +13,10 @@ BACKEND_HELP = ("local: worker processes on this machine (default); ray: Ray tas
 
 
 def _console():
-    from rich.console import Console
+    """The CLI's console (terminal width, or COLUMNS, or 150 columns off a terminal)."""
+    from mlplab.cli import _console as cli_console
 
-    return Console(width=None if sys.stdout.isatty() else 150)
+    return cli_console()
 
 
 def _error(message: str, code: int) -> typer.Exit:
