@@ -25,7 +25,7 @@ from mlplab.errors import SpecError
 from mlplab.nn import activations as act
 from mlplab.nn import layers as lay
 from mlplab.nn import losses as lo
-from mlplab.util import lookup
+from mlplab.util import lookup, unknown_name
 
 Shape = tuple  # a shape without the batch dimension: (784,), (28, 28), (3, 32, 32)
 
@@ -311,7 +311,7 @@ def _parse_mixer(arg: str, shape: Shape) -> tuple:
     for item in filter(None, arg.split(",")):
         key, _, value = item.partition("=")
         if key not in MIXER_DEFAULTS:
-            raise SpecError(f"unknown mixer option {key!r}; valid: {', '.join(MIXER_DEFAULTS)}")
+            raise SpecError(unknown_name(MIXER_DEFAULTS, key, "mixer option"))
         opts[key] = _positive_int(f"mixer option {key}", value)
     p = opts["patch"]
     if h % p or w % p:

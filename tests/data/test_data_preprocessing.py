@@ -175,7 +175,7 @@ def test_make_scaler_registry():
     assert isinstance(make_scaler("[0,1]"), UnitScaler)
     assert isinstance(make_scaler("z-score"), ZScoreScaler)
     assert isinstance(make_scaler("standardize"), Standardizer)
-    with pytest.raises(ValueError, match="Unknown scaler 'minmax'; valid names: none, unit"):
+    with pytest.raises(ValueError, match="unknown scaler 'minmax'; choose one of none, unit"):
         make_scaler("minmax")
     assert isinstance(scaler_from_dict({"kind": "symmetric"}), SymmetricScaler)
 

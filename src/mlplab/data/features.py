@@ -16,6 +16,7 @@ import dataclasses
 import numpy as np
 
 from mlplab.data.dataset import DataError, Dataset
+from mlplab.util import unknown_name
 
 # name -> f(x1, x2), each (n,) -> (n,)
 FEATURES = {
@@ -36,8 +37,7 @@ def check_features(names) -> list[str]:
                         f"{', '.join(FEATURES)}, got {names!r}")
     unknown = [n for n in names if n not in FEATURES]
     if unknown:
-        raise DataError(f"features: unknown feature {unknown[0]!r}; choose from "
-                        f"{', '.join(FEATURES)}")
+        raise DataError("features: " + unknown_name(FEATURES, unknown[0], "feature"))
     if len(set(names)) != len(names):
         raise DataError(f"features: {list(names)!r} names a feature twice")
     return list(names)

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from mlplab.errors import UsageError
+from mlplab.util import unknown_name
+
 __all__ = [
     "split_indices", "train_val_test_split", "pandas_sample_split", "Standardizer",
     "OneHotEncoder", "one_hot",
@@ -362,7 +365,7 @@ def make_scaler(name: str, **kwargs):
     """A new, unfitted scaler by name: none, unit, symmetric, zscore, standardize."""
     key = _ALIASES.get(name.strip().lower().replace(" ", ""), name.strip().lower())
     if key not in SCALERS:
-        raise ValueError(f"Unknown scaler {name!r}; valid names: {', '.join(SCALERS)}")
+        raise UsageError(unknown_name(SCALERS, name, "scaler"))
     return SCALERS[key](**kwargs)
 
 

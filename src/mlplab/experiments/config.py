@@ -47,6 +47,7 @@ import numpy as np
 
 from mlplab.errors import ExperimentError  # re-exported here
 from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS
+from mlplab.util import unknown_name
 
 # [[models]] keys and what each means; name, spec and loss are required, and so are
 # optimizer, lr, epochs and batch_size unless the model has hand-set weights.
@@ -251,8 +252,8 @@ def from_dict(raw: dict, source: str) -> Experiment:
     for d in data:
         unknown = set(d) - set(data_keys)
         if unknown:
-            raise ExperimentError(f"{source}: unknown [data] keys {sorted(map(str, unknown))}; "
-                                  f"valid: {sorted(data_keys)}")
+            raise ExperimentError(f"{source}: [[data]] " + unknown_name(
+                sorted(data_keys), sorted(map(str, unknown))[0], "key"))
         if "name" not in d:
             raise ExperimentError(f"{source}: a [[data]] entry lacks 'name' (a data set of "
                                   "`mlplab data list`)")
@@ -272,8 +273,8 @@ def from_dict(raw: dict, source: str) -> Experiment:
         model_keys = {**MODEL_KEYS, **model_kind.keys}
         unknown = set(m) - set(model_keys)
         if unknown:
-            raise ExperimentError(f"{source}: model {m.get('name')!r} has unknown keys "
-                                  f"{sorted(map(str, unknown))}; valid: {sorted(model_keys)}")
+            raise ExperimentError(f"{source}: model {m.get('name')!r}: " + unknown_name(
+                sorted(model_keys), sorted(map(str, unknown))[0], "key"))
         missing = {"name", "spec", "loss", *model_kind.required} - set(m)
         if "weights" not in m:
             missing |= {"optimizer", "lr", "epochs", "batch_size"} - set(m)

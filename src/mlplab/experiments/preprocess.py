@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.data.preprocessing import flatten, make_scaler
+from mlplab.errors import ExperimentError
 from mlplab.spec import ModelSpec
+from mlplab.util import unknown_name
 
 
 def product_feature(X: np.ndarray) -> np.ndarray:
@@ -161,8 +163,8 @@ def make_augment(spec: str | None, image_shape: tuple[int, ...]):
         elif name == "shift":
             steps.append(lambda im, rng, s=int(arg or 2): _shift(im, rng, s))
         else:
-            raise ValueError(f"unknown augmentation {name!r}; use flip, shift:S, or both "
-                             "joined by +")
+            raise ExperimentError(unknown_name(("flip", "shift:S", "flip+shift:S"), name,
+                                               "augmentation"))
 
     def augment(xb, rng):
         im = xb.reshape(len(xb), *image_shape).copy()

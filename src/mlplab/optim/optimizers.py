@@ -12,7 +12,7 @@ import numpy as np
 
 from mlplab.errors import UsageError
 from mlplab.nn.module import Parameter
-from mlplab.util import lookup
+from mlplab.util import lookup, unknown_name
 
 
 def _check(name: str, value, low: float = 0.0, strict: bool = False, high: float | None = None):
@@ -52,8 +52,8 @@ class Optimizer:
                                 f"{type(p).__name__}")
         unknown = set(hyper) - set(self.defaults)
         if unknown:
-            raise TypeError(f"{type(self).__name__} got unknown arguments {sorted(unknown)}; "
-                            f"valid: {sorted(self.defaults)}")
+            raise TypeError(f"{type(self).__name__}: "
+                            + unknown_name(sorted(self.defaults), sorted(unknown)[0], "argument"))
         group = {**self.defaults, **hyper}
         if "lr" in group:
             if group["lr"] is None:
