@@ -184,7 +184,7 @@ def test_own_data_experiment_uses_only_documented_keys(datasets):
         assert set(m) <= set(MODEL_KEYS) | set(MODEL_KINDS[m.get("kind", "mlplab")].keys)
     # the validator that reads files checks what Python builds alike
     raw = {**exp.to_dict(), "kind": "own-data", "data": [{**d, "colour": "red"}]}
-    with pytest.raises(ExperimentError, match=r"x: unknown \[data\] keys \['colour'\]"):
+    with pytest.raises(ExperimentError, match=r"x: \[\[data\]\] unknown key 'colour'"):
         from_dict(raw, "x")
     raw["data"] = [{**d, "dataset": "wine.csv"}]
     with pytest.raises(ExperimentError, match="needs each .* to be an mlplab.data.Dataset"):
