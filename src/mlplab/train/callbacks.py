@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from mlplab.errors import DataError, ExperimentError, UsageError
 from mlplab.train.history import History, Outcome
 from mlplab.util import atomic_write_bytes
 
@@ -152,8 +153,8 @@ def make_schedule(spec: str | dict | None):
     spec = {"kind": spec} if isinstance(spec, str) else dict(spec)
     kind, warmup = spec.pop("kind", None), float(spec.pop("warmup", 0.0))
     if kind != "cosine" or spec or not 0 <= warmup < 1:
-        raise ValueError(f"unknown learning-rate schedule {kind!r} {spec or ''}; use 'cosine' "
-                         "or {kind = 'cosine', warmup = 0.05}")
+        raise ExperimentError(f"unknown learning-rate schedule {kind!r} {spec or ''}; use "
+                              "'cosine' or {kind = 'cosine', warmup = 0.05}")
 
     def cosine(t: float) -> float:
         if t < warmup:
@@ -289,12 +290,13 @@ class EarlyStopping(Callback):
 
     def __post_init__(self):
         if self.patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be at least 1, got {self.patience}")
+            raise UsageError(f"EarlyStopping: patience must be at least 1, got "
+                             f"{self.patience}")
 
     def on_fit_start(self, fit):
         if self.monitor not in fit.eval_sets:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the evaluation sets "
-                             f"are {sorted(fit.eval_sets) or 'none'}")
+            raise ExperimentError(f"EarlyStopping monitors {self.monitor!r}, but the "
+                                  f"evaluation sets are {sorted(fit.eval_sets) or 'none'}")
         self.best_loss, self.best_epoch, self.waited = math.inf, 0, 0
         self.best_state, self.stopped = None, False
 
@@ -433,8 +435,8 @@ def load_checkpoint(path, fit: FitState) -> int:
             arrays = {k: f[k] for k in f.files}
         meta = json.loads(str(arrays.pop("meta")))
     except (OSError, ValueError, KeyError) as e:
-        raise ValueError(f"{path}: not a checkpoint written by mlplab's Trainer "
-                         f"({e})") from None
+        raise DataError(f"{path}: not a checkpoint written by mlplab's Trainer "
+                        f"({e})") from None
     engine = fit.engine
     engine.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
     state: dict[int, dict] = {}
