@@ -25,6 +25,23 @@ def error_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith("error:")]
 
 
+def one_error(code: int, output: str, *parts: str) -> str:
+    """Assert exit code 2, no traceback and exactly one ``error:`` line holding every part;
+    return that line."""
+    assert code == 2, output
+    assert "Traceback" not in output, output
+    (line,) = error_lines(output)
+    for part in parts:
+        assert part in line, (part, line)
+    return line
+
+
+def write_csv(path: Path, header: str, rows) -> Path:
+    """``header`` and one line per row into ``path``; returns ``path``."""
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
 def files_under(folder: Path) -> set[str]:
     """Every path under ``folder`` (hidden ones too), relative, as strings."""
     return {str(p.relative_to(folder)) for p in Path(folder).rglob("*")}

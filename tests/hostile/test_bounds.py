@@ -14,7 +14,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hostile_util import error_lines, files_under, invoke
+from hostile_util import files_under, invoke, one_error, write_csv
 
 from mlplab import limits
 from mlplab.byod import TrainOptions
@@ -23,21 +23,6 @@ from mlplab.errors import DataError, SpecError, UsageError
 from mlplab.nn import init
 from mlplab.nn.layers import Linear
 from mlplab.spec import ModelSpec
-
-
-def one_error(code: int, output: str, *parts: str) -> str:
-    assert code == 2, output
-    assert "Traceback" not in output, output
-    (line,) = error_lines(output)
-    for part in parts:
-        assert part in line, (part, line)
-    return line
-
-
-def _csv(path, header, rows):
-    path.write_text(header + "\n" + "\n".join(rows) + "\n")
-    return path
-
 
 # ---- the hostile cases: exit 2, one line, nothing written -----------------------------------
 
@@ -53,7 +38,7 @@ def _big_spec(tmp):
 
 
 def _train_huge_hidden(tmp):
-    f = _csv(tmp / "d.csv", "x,y", [f"{i * 0.5},{i % 2}" for i in range(20)])
+    f = write_csv(tmp / "d.csv", "x,y", [f"{i * 0.5},{i % 2}" for i in range(20)])
     return (["train", f, "--target", "y", "--hidden", "100000,100000", "--out", tmp / "runs",
              "-q"], {}, ["model spec '1-100000-relu-100000-relu-2'",
                          "10,000,500,002 parameters"])
@@ -84,7 +69,7 @@ def _csv_folder_as_file(tmp):
 
 
 def _file_above_limit(tmp):
-    f = _csv(tmp / "d.csv", "x,y", [f"{i},{i % 2}" for i in range(200)])
+    f = write_csv(tmp / "d.csv", "x,y", [f"{i},{i % 2}" for i in range(200)])
     return (["train", f, "--target", "y", "--out", tmp / "runs", "-q"],
             {"MLPLAB_MAX_FILE_BYTES": "1000"},
             [f"{f}: the file holds {limits.format_bytes(f.stat().st_size)}, above the "
@@ -110,7 +95,7 @@ def _image_size(tmp):
 
 
 def _forced_onehot(tmp):
-    f = _csv(tmp / "d.csv", "zip,v,y", [f"z{i % 300},{i},{i % 2}" for i in range(900)])
+    f = write_csv(tmp / "d.csv", "zip,v,y", [f"z{i % 300},{i},{i % 2}" for i in range(900)])
     return (["train", f, "--target", "y", "--categorical", "zip", "--out", tmp / "runs", "-q"],
             {}, ["--categorical zip: 300 levels are more than the one-hot limit of 256",
                  "--drop zip", "MLPLAB_MAX_ONEHOT_LEVELS=300"])
@@ -200,7 +185,8 @@ def test_the_suggested_limit_is_rounded_up(n, text):
 def test_wide_text_column_is_dropped_with_a_note(tmp_path):
     """300 levels in 900 rows pass the old rule (not over half the rows distinct) but exceed
     the one-hot cap: dropped with a note, so the encoded matrix stays narrow."""
-    f = _csv(tmp_path / "d.csv", "zip,v,y", [f"z{i % 300},{i * 0.5},{i % 2}" for i in range(900)])
+    f = write_csv(tmp_path / "d.csv", "zip,v,y",
+                  [f"z{i % 300},{i * 0.5},{i % 2}" for i in range(900)])
     p = prepare(f, TrainOptions(target="y"))
     assert p.dataset.X.shape == (900, 1) and p.dataset.feature_names == ["v"]
     assert ("dropped columns: 'zip' (text with 300 distinct values, above the one-hot limit of "
@@ -209,14 +195,15 @@ def test_wide_text_column_is_dropped_with_a_note(tmp_path):
 
 def test_the_one_hot_cap_can_be_raised(tmp_path, monkeypatch):
     monkeypatch.setenv("MLPLAB_MAX_ONEHOT_LEVELS", "300")
-    f = _csv(tmp_path / "d.csv", "zip,v,y", [f"z{i % 300},{i * 0.5},{i % 2}" for i in range(900)])
+    f = write_csv(tmp_path / "d.csv", "zip,v,y",
+                  [f"z{i % 300},{i * 0.5},{i % 2}" for i in range(900)])
     p = prepare(f, TrainOptions(target="y"))
     assert p.dataset.X.shape == (900, 301)
 
 
 def test_encoded_table_above_the_data_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("MLPLAB_MAX_DATA_BYTES", "20000")
-    f = _csv(tmp_path / "d.csv", "c,v,y", [f"c{i % 40},{i * 0.5},{i % 2}" for i in range(200)])
+    f = write_csv(tmp_path / "d.csv", "c,v,y", [f"c{i % 40},{i * 0.5},{i % 2}" for i in range(200)])
     with pytest.raises(DataError, match=r"d.csv: 200 rows x 41 encoded columns as float32 need "
                                         r"32.0 KiB, above the data limit of 19.5 KiB; drop wide "
                                         r"text columns \(--drop\), or set "

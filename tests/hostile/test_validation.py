@@ -14,25 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_util import error_lines, files_under, invoke
+from hostile_util import files_under, invoke, one_error, write_csv
 
 from mlplab.data.images import read_image
 from mlplab.errors import DataError
 from mlplab.experiments.config import from_dict
-
-
-def one_error(code: int, output: str, *parts: str) -> str:
-    assert code == 2, output
-    assert "Traceback" not in output, output
-    (line,) = error_lines(output)
-    for part in parts:
-        assert part in line, (part, line)
-    return line
-
-
-def _csv(path: Path, header: str, rows) -> Path:
-    path.write_text(header + "\n" + "\n".join(rows) + "\n")
-    return path
 
 
 def _xy(n=40):
@@ -68,7 +54,7 @@ def csv_run(tmp_path_factory):
     """A finished ``mlplab train`` run on a CSV (one epoch)."""
     tmp = tmp_path_factory.mktemp("csvrun")
     X, y = _xy()
-    f = _csv(tmp / "d.csv", "a,b,y", [f"{a:.4f},{b:.4f},{c}" for (a, b), c in zip(X, y)])
+    f = write_csv(tmp / "d.csv", "a,b,y", [f"{a:.4f},{b:.4f},{c}" for (a, b), c in zip(X, y)])
     code, output = invoke("train", f, "--target", "y", "--epochs", 1, "--name", "r", "--out",
                           tmp / "runs", "-q")
     assert code == 0, output
@@ -113,7 +99,7 @@ def _csv_inf_cell(tmp):
     X, y = _xy(20)
     rows = [f"{a:.3f},{b:.3f},{c}" for (a, b), c in zip(X, y)]
     rows[4] = "inf," + rows[4].split(",", 1)[1]
-    return (["train", _csv(tmp / "d.csv", "a,b,y", rows), "--target", "y"],
+    return (["train", write_csv(tmp / "d.csv", "a,b,y", rows), "--target", "y"],
             ["column 'a' holds numbers except 1 cell(s) ('inf' on line 6)", "--categorical a"])
 
 
@@ -124,7 +110,7 @@ def _csv_junk_cells(tmp):
     rows = [f"{a:.3f},{b:.3f},{c}" for (a, b), c in zip(X, y)]
     for i, junk in ((4, "-"), (9, "-"), (13, "-"), (16, "inf")):
         rows[i] = f"{junk}," + rows[i].split(",", 1)[1]
-    return (["train", _csv(tmp / "d.csv", "x,z,y", rows), "--target", "y"],
+    return (["train", write_csv(tmp / "d.csv", "x,z,y", rows), "--target", "y"],
             ["column 'x' holds numbers except 4 cell(s) ('-' on line 6, '-' on line 11, 'inf' on "
              "line 18, ...); fix or empty them"])
 
@@ -132,27 +118,27 @@ def _csv_junk_cells(tmp):
 def _csv_few_spellings(tmp):
     """Numbers with two spellings of 'unknown': reported too (at most 3 spellings)."""
     rows = [f"{i * 0.5 if i % 3 else ('unk' if i % 2 else 'n.a')},{i % 2}" for i in range(30)]
-    return (["train", _csv(tmp / "d.csv", "x,y", rows), "--target", "y"],
+    return (["train", write_csv(tmp / "d.csv", "x,y", rows), "--target", "y"],
             ["column 'x' holds numbers except 10 cell(s) ('n.a' on line 2, 'unk' on line 5,"])
 
 
 def _csv_beyond_float32(tmp):
     rows = [f"{i * 0.5},{i % 2}" for i in range(20)]
     rows[2] = f"1e39,{0}"
-    return (["train", _csv(tmp / "d.csv", "x,y", rows), "--target", "y"],
+    return (["train", write_csv(tmp / "d.csv", "x,y", rows), "--target", "y"],
             ["column 'x' holds numbers except 1 cell(s) ('1e39' on line 4)"])
 
 
 def _csv_inf_target(tmp):
     rows = [f"{i * 0.5},{i * 0.25}" for i in range(30)]
     rows[3] = "1.5,inf"
-    return (["train", _csv(tmp / "d.csv", "x,y", rows), "--target", "y"],
+    return (["train", write_csv(tmp / "d.csv", "x,y", rows), "--target", "y"],
             ["target 'y' is numeric except 1 cell(s) ('inf' on line 5)"])
 
 
 def _csv_one_class(tmp):
     rows = [f"{i * 0.5},yes" for i in range(20)]
-    return (["train", _csv(tmp / "d.csv", "x,y", rows), "--target", "y"],
+    return (["train", write_csv(tmp / "d.csv", "x,y", rows), "--target", "y"],
             ["target 'y' has a single class ('yes'); classification needs at least two"])
 
 
@@ -221,7 +207,7 @@ def test_predict_npz_keeps_nan_as_missing(tmp_path, npz_run):
 
 
 def test_predict_csv_refuses_inf(tmp_path, csv_run):
-    f = _csv(tmp_path / "new.csv", "a,b", ["0.1,0.2", "inf,0.3"])
+    f = write_csv(tmp_path / "new.csv", "a,b", ["0.1,0.2", "inf,0.3"])
     before = files_under(tmp_path)
     code, output = invoke("predict", csv_run, f, "--out", tmp_path / "p.csv")
     one_error(code, output, "new.csv: line 3, column 'a': 'inf' is not a number")
@@ -253,7 +239,7 @@ def test_data_show_options_are_typed(tmp_path, setting, parts):
 
 def test_text_options_keep_their_text(tmp_path):
     """A loader option that takes text gets the text as written: a column named 3."""
-    f = _csv(tmp_path / "d.csv", "a,3", [f"{i * 0.5},{i % 2}" for i in range(10)])
+    f = write_csv(tmp_path / "d.csv", "a,3", [f"{i * 0.5},{i % 2}" for i in range(10)])
     code, output = invoke("data", "show", "csv", "--path", f, "--set", "target=3", "--out",
                           tmp_path / "o")
     assert code == 0, output
