@@ -140,22 +140,23 @@ def create_app(max_sessions: int = 4, idle_seconds: float = 600.0) -> FastAPI:
         sid = manager.create(session)
         return {"session": sid, "setup": session.setup()}
 
+    async def reconfigure(entry, config: Config, body: Upload | None = None):
+        setup = await asyncio.to_thread(entry.session.configure, config, body)
+        entry.changed(stop=True)
+        return setup
+
     @app.put("/api/sessions/{sid}/config")
     async def configure(sid: str, config: Config):
         entry = manager.get(sid)
         entry.touch()
-        setup = await asyncio.to_thread(entry.session.configure, config)
-        entry.changed(stop=True)
-        return setup
+        return await reconfigure(entry, config)
 
     @app.post("/api/sessions/{sid}/upload")
     async def upload(sid: str, body: Upload):
         entry = manager.get(sid)
         entry.touch()
-        config = entry.session.config.model_copy(update={"dataset": "upload"})
-        setup = await asyncio.to_thread(entry.session.configure, config, body)
-        entry.changed(stop=True)
-        return setup
+        return await reconfigure(
+            entry, entry.session.config.model_copy(update={"dataset": "upload"}), body)
 
     @app.post("/api/sessions/{sid}/explain")
     async def explain(sid: str, point: Point):
@@ -168,16 +169,12 @@ def create_app(max_sessions: int = 4, idle_seconds: float = 600.0) -> FastAPI:
         entry = manager.get(sid)
         entry.touch()
         s = entry.session
-        if kind == "toml":
-            return Response(await asyncio.to_thread(s.export_toml), media_type="text/plain",
-                            headers=_attachment("playground.toml"))
-        if kind == "py":
-            return Response(await asyncio.to_thread(s.export_script), media_type="text/plain",
-                            headers=_attachment("playground.py"))
-        if kind == "npz":
-            return Response(await asyncio.to_thread(s.export_npz),
-                            media_type="application/octet-stream",
-                            headers=_attachment("playground.npz"))
+        exports = {"toml": (s.export_toml, "text/plain"), "py": (s.export_script, "text/plain"),
+                   "npz": (s.export_npz, "application/octet-stream")}
+        if kind in exports:
+            make, media_type = exports[kind]
+            return Response(await asyncio.to_thread(make), media_type=media_type,
+                            headers=_attachment(f"playground.{kind}"))
         return JSONResponse({"detail": f"unknown export {kind!r}; choose one of toml, npz, "
                                        "py"}, status_code=404)
 
