@@ -15,25 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mlplab.report.plots import _plt, _save
 from mlplab.sweep.report import label
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    tmp.replace(path)
-    _plt().close(fig)
-    return path
 
 
 def draw(folder: Path, plan, summary: dict) -> list[Path]:
