@@ -288,21 +288,22 @@ class _DataFigures:
                 units.append((_name(r), imgs[:8], titles[:8]))
                 if len(top) > 8:
                     units.append(("", imgs[8:], titles[8:]))
-        if templates:
-            path = plots.image_grid(templates, self.path("templates"), signed=True)
-            out.append((path, f"{self.prefix}the weights of each softmax model (no hidden "
-                              "layer) as one image per class: red pixels raise the class's "
-                              "score, blue ones lower it, each image scaled to its own "
-                              "largest weight. Look for: the class's silhouette (a "
-                              "'template' the model matches the input against), and noise "
-                              "where preprocessing left the inputs badly scaled."))
-        if units:
-            path = plots.image_grid(units, self.path("hidden_units"), signed=True)
-            out.append((path, f"{self.prefix}the input weights of the 16 first-hidden-layer "
-                              "units with the largest outgoing weights (the units the next "
-                              "layer listens to most), per MLP; red positive, blue negative. "
-                              "Look for: strokes, edges and blobs (parts of shapes) rather "
-                              "than whole templates, and units that still look like noise."))
+        grids = [
+            (templates, "templates",
+             "the weights of each softmax model (no hidden layer) as one image per class: red "
+             "pixels raise the class's score, blue ones lower it, each image scaled to its own "
+             "largest weight. Look for: the class's silhouette (a 'template' the model matches "
+             "the input against), and noise where preprocessing left the inputs badly scaled."),
+            (units, "hidden_units",
+             "the input weights of the 16 first-hidden-layer units with the largest outgoing "
+             "weights (the units the next layer listens to most), per MLP; red positive, blue "
+             "negative. Look for: strokes, edges and blobs (parts of shapes) rather than whole "
+             "templates, and units that still look like noise."),
+        ]
+        for rows, name, caption in grids:
+            if rows:
+                path = plots.image_grid(rows, self.path(name), signed=True)
+                out.append((path, self.prefix + caption))
         Xt, yt = self.splits["train"]
         out.append((plots.sample_grid(Xt, yt, ds.class_names, self.path("samples")),
                     f"{self.prefix}a few training images of each class, as the models get "
