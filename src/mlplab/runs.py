@@ -213,12 +213,17 @@ def _line(x: Leftover) -> str:
     return f"{x.path}  {x.experiment}  started {when}  {x.state}  {_human(x.bytes)}  ({saved})"
 
 
+def _check_out(out: Path) -> None:
+    """``--out`` of ``mlplab runs``: a folder of runs, or nothing yet (no leftovers)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder of runs")
+
+
 @app.command("list")
 def list_runs(out: Path = typer.Option(Path("runs"), "--out", help=_OUT_HELP)):
     """Unfinished run folders: killed runs (hidden .partial) and runs that failed after
     saving a model (.incomplete), with what each holds."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder of runs")
+    _check_out(out)
     found = leftovers(out)
     if not found:
         typer.echo(f"no unfinished runs in {out}")
@@ -240,8 +245,7 @@ def clean_runs(
 ):
     """Remove the hidden .partial folders of runs that were killed (never one that a live
     process is writing)."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder of runs")
+    _check_out(out)
     found = leftovers(out)
     gone = clean(out, incomplete=incomplete, dry_run=not yes)
     for x in gone:
