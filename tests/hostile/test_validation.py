@@ -274,6 +274,8 @@ def _exp(model=None, data=None, **top):
     (_exp({"lr": float("nan")}), "model 'm': lr = nan must be a positive number"),
     (_exp({"lr": -1}), "model 'm': lr = -1 must be a positive number"),
     (_exp({"batch_size": 0}), "model 'm': batch_size = 0 must be an integer >= 1"),
+    (_exp({"l1": -0.1}), "model 'm': l1 = -0.1 must be a number >= 0"),
+    (_exp({"l1": "0.01"}), "model 'm': l1 = '0.01' must be a number >= 0"),
     (_exp({"spec": 784}), "model 'm': spec = 784 must be a spec string"),
     (_exp({"optimizer_kwargs": "momentum"}), "optimizer_kwargs = 'momentum' must be a table"),
     (_exp({"early_stopping": 5}), "early_stopping = 5 must be a table like {patience = 10}"),

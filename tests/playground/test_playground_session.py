@@ -36,6 +36,9 @@ CONFIGS = {
     "plane-l2-nesterov": Config(problem="regression", dataset="plane", noise=0.1, layers=[3],
                                 activation="leakyrelu", optimizer="nesterov",
                                 regularization="l2", reg_rate=0.01, lr=0.01, points=300),
+    "xor-l1-rmsprop": Config(dataset="xor", layers=[6, 4], activation="tanh",
+                             optimizer="rmsprop", regularization="l1", reg_rate=0.003,
+                             lr=0.01, seed=3),
 }
 
 
@@ -53,7 +56,8 @@ def test_exported_toml_run_by_mlplab_ends_on_the_pages_test_loss(name, tmp_path)
 
 
 def test_exported_script_prints_the_pages_losses(tmp_path):
-    s = Session(Config(dataset="moons", layers=[5], lr=0.3, optimizer="momentum"))
+    s = Session(Config(dataset="moons", layers=[5], lr=0.3, optimizer="momentum",
+                       regularization="l1", reg_rate=0.002))
     _train(s, 4)
     script = tmp_path / "playground.py"
     script.write_text(s.export_script())
@@ -79,7 +83,7 @@ def test_toml_notes_what_it_cannot_reproduce():
     s.set_lr(0.3)
     s.train(budget_s=0.0)   # one batch into epoch 2
     text = s.export_toml()
-    assert "L1 penalty of 0.01" in text
+    assert "l1 = 0.01\n" in text and "L1" not in text    # a key, not a note
     assert "changed the learning rate to 0.3 after epoch 1" in text
     assert "1 of 25 batches into epoch 2" in text
     assert "epochs = 1\n" in text and "lr = 0.3\n" in text

@@ -342,3 +342,18 @@ def test_every_figure_has_a_caption_in_both_reports_and_rerender_keeps_them(runs
         assert f"<figcaption>{text}</figcaption>" in html.replace("&#x27;", "'")
     rerender(folder)
     assert (folder / "report.md").read_text() == md
+
+
+def test_the_settings_table_shows_the_l1_penalty_beside_the_optimizers_arguments():
+    from mlplab.report.build import settings_table
+
+    metrics = {"models": {"mlp": {"optimizer": "sgd", "lr": 0.1, "epochs": 5},
+                          "plain": {"optimizer": "adam", "lr": 0.01, "epochs": 5}}}
+    config = {"models": [{"name": "mlp", "spec": "2-8-tanh-1", "optimizer": "sgd",
+                          "optimizer_kwargs": {"momentum": 0.9}, "l1": 0.001, "epochs": 5},
+                         {"name": "plain", "spec": "2-8-tanh-1", "optimizer": "adam",
+                          "epochs": 5}]}
+    header, rows = settings_table(metrics, config, set())
+    opt = header.index("optimizer")
+    assert rows[0][opt] == "sgd (momentum 0.9, l1 0.001)"
+    assert rows[1][opt] == "adam"

@@ -316,6 +316,22 @@ def test_every_optimizer_matches_on_nonlinear(optimizer, kwargs):
         assert rel_err(b.state_dict()[k], v) <= WEIGHT_RTOL, k
 
 
+@pytest.mark.parametrize("optimizer,kwargs", [("sgd", {"momentum": 0.9}), ("adam", {})])
+def test_the_l1_penalty_matches_on_nonlinear(optimizer, kwargs):
+    (_, _, spec, loss, _, _, batch_size, X, y) = [c for c in CASES if c[1] == "mlp"
+                                                 and c[0] == "nonlinear"][0]
+    a, b = engines(spec, loss, optimizer, 0.01, optimizer_kwargs=kwargs, l1=0.01)
+    plain, _ = engines(spec, loss, optimizer, 0.01, optimizer_kwargs=kwargs)
+    la, lb = one_epoch(a, X, y, batch_size), one_epoch(b, X, y, batch_size)
+    one_epoch(plain, X, y, batch_size)
+    assert np.abs(np.array(la) - np.array(lb)).max() <= LOSS_TOL
+    for k, v in a.state_dict().items():
+        assert rel_err(b.state_dict()[k], v) <= WEIGHT_RTOL, k
+    # and the penalty did something: the weights are smaller in L1 norm than without it
+    assert (sum(np.abs(v).sum() for v in a.state_dict().values())
+            < sum(np.abs(v).sum() for v in plain.state_dict().values()))
+
+
 def test_the_trainer_gives_the_same_history_on_both_engines():
     (_, _, spec, loss, optimizer, lr, batch_size, X, y) = [c for c in CASES
                                                           if c[0] == "auto-mpg"][-1]

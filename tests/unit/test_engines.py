@@ -137,3 +137,37 @@ def test_an_engine_must_implement_the_abstract_parts():
 
     with pytest.raises(TypeError, match="abstract"):
         Half(None, "mse", None)
+
+
+def test_l1_adds_its_subgradient_before_the_step():
+    """One plain SGD step with l1: p - lr * (dLoss/dp + l1 * sign(p)), for every parameter
+    (biases included, as weight_decay does for L2)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 4)), rng.integers(0, 3, size=5)
+    plain, pen = numpy_engine(dtype=np.float64), numpy_engine(dtype=np.float64, l1=0.05)
+    before = plain.state_dict()
+    plain.train_step(x, plain.prepare_targets(y))
+    pen.train_step(x, pen.prepare_targets(y))
+    after_plain, after_pen = plain.state_dict(), pen.state_dict()
+    for k, w in before.items():
+        # plain's step is -lr * grad; the penalty moves each entry 0.1 * 0.05 towards zero
+        expected = after_plain[k] - 0.1 * 0.05 * np.sign(w)
+        np.testing.assert_allclose(after_pen[k], expected, rtol=0, atol=1e-15)
+    assert pen.l1 == 0.05 and plain.l1 == 0.0
+
+
+def test_l1_zero_is_bit_identical_to_no_penalty():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(16, 4)).astype(np.float32), rng.integers(0, 3, size=16)
+    a, b = numpy_engine(), numpy_engine(l1=0)
+    for _ in range(3):
+        a.train_step(x, a.prepare_targets(y))
+        b.train_step(x, b.prepare_targets(y))
+    for k, v in a.state_dict().items():
+        np.testing.assert_array_equal(v, b.state_dict()[k])
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf")])
+def test_a_bad_l1_is_refused(bad):
+    with pytest.raises(ValueError, match="l1 must be a finite number >= 0"):
+        numpy_engine(l1=bad)

@@ -62,6 +62,8 @@ MODEL_KEYS: dict[str, str] = {
     "preprocess": "input preprocessing for this model; default: its data set's preprocess",
     "optimizer_kwargs": "further optimizer arguments, e.g. {momentum = 0.9}",
     "loss_kwargs": "further loss arguments",
+    "l1": "an L1 penalty's rate: l1 * sign(p) is added to every parameter's gradient before "
+          "each step (L2 is the optimizer's weight_decay); default 0",
     "weights": "hand-set weights {parameter name = nested list}: evaluated, never trained",
     "description": "a line about the model (not shown in tables)",
     "early_stopping": "{patience = ..., ...}: mlplab.train.EarlyStopping's arguments",
@@ -123,6 +125,7 @@ MODEL_TYPES: dict[str, _Check] = {
     "preprocess": _TEXT,
     "optimizer_kwargs": _TABLE,
     "loss_kwargs": _TABLE,
+    "l1": ("a number >= 0, e.g. 0.001", lambda v: _is_number(v) and v >= 0),
     "weights": _TABLE,
     "description": ("a string", lambda v: isinstance(v, str)),
     "early_stopping": ("a table like {patience = 10}, or false",

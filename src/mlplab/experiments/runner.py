@@ -385,7 +385,8 @@ def run_model(job: ModelJob) -> ModelResult:
     engine = build_engine(exp.engine, spec=spec, loss=m["loss"],
                           optimizer=m.get("optimizer", "sgd"), lr=m.get("lr", 0.1),
                           seed=exp.seed, optimizer_kwargs=m.get("optimizer_kwargs"),
-                          loss_kwargs=m.get("loss_kwargs"), device=exp.device)
+                          loss_kwargs=m.get("loss_kwargs"), l1=m.get("l1", 0.0),
+                          device=exp.device)
     t0 = time.perf_counter()
     finished = _finished(job)
     checkpoint = run_dir / "checkpoints" / f"{job.stem}.npz"

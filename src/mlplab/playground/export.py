@@ -2,8 +2,8 @@
 
 Both train what the page trained: the same registered data set and arguments (features
 included), split, spec, loss, optimizer, seed and epochs, so ``mlplab run FILE`` ends on the
-page's test loss. What a file cannot say (an L1 penalty, a learning rate changed while
-training, a half-done epoch) is written in its notes instead of silently dropped.
+page's test loss. What a file cannot say (a learning rate changed while training, a
+half-done epoch) is written in its notes instead of silently dropped.
 """
 
 from __future__ import annotations
@@ -62,9 +62,6 @@ def notes(s) -> list[str]:
     if s.batch:
         out.append(f"the page was {s.batch} of {s.n_batches} batches into epoch "
                    f"{s.epoch + 1}; this file trains {max(s.epoch, 1)} whole epochs")
-    if c.regularization == "l1" and c.reg_rate:
-        out.append(f"the page trained with an L1 penalty of {c.reg_rate:g}, which an "
-                   "experiment file cannot express; this file trains without it")
     for epoch, lr in s.lr_changes:
         out.append(f"the page changed the learning rate to {lr:g} after epoch {epoch}; this "
                    f"file uses {c.lr:g} from the start")
@@ -102,6 +99,8 @@ def experiment_toml(s) -> str:
     ]
     if kwargs:
         lines.append(f"optimizer_kwargs = {_value(kwargs)}")
+    if s.l1:
+        lines.append(f"l1 = {s.l1!r}")
     return "\n".join(lines) + "\n"
 
 
@@ -119,6 +118,7 @@ def python_script(s) -> str:
                  'train = ds.X[parts["train"]], ds.y[parts["train"]]\n'
                  'test = ds.X[parts["val"]], ds.y[parts["val"]]\n')
     header = "\n".join(f"# {n}" for n in notes(s))
+    l1 = f", l1={s.l1!r}" if s.l1 else ""
     imports = ("" if c.dataset == "upload"
                else "from mlplab.data.preprocessing import train_val_test_split\n")
     return f'''"""The mlplab playground's network, trained with mlplab's Python API."""
@@ -128,7 +128,7 @@ from mlplab import data
 
 ds = data.load({name!r}, {call})
 {parts}engine = build_engine("numpy", spec={s.spec!r}, loss={s.loss_name!r}, optimizer={opt!r},
-                      lr={c.lr!r}, seed={c.seed}, optimizer_kwargs={kwargs!r})
+                      lr={c.lr!r}, seed={c.seed}, optimizer_kwargs={kwargs!r}{l1})
 trainer = Trainer(engine, epochs={max(s.epoch, 1)}, batch_size={c.batch_size}, seed={c.seed},
                   progress=False)
 history = trainer.fit(train, {{"test": test}})

@@ -49,23 +49,6 @@ _STRIDE = GRID // UNIT_GRID
 FRAME_BUDGET_S = 0.008   # training time per frame before the frame is drawn
 
 
-class L1Penalty:
-    """An optimizer whose gradients first gain ``rate * sign(p)`` (the L1 penalty's
-    subgradient, on every parameter as torch's weight_decay is for L2); the rest delegates."""
-
-    def __init__(self, optimizer, rate: float):
-        self.inner, self.rate = optimizer, rate
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def step(self) -> None:
-        for group in self.inner.param_groups:
-            for p in group["params"]:
-                p.grad += self.rate * np.sign(p.data)
-        self.inner.step()
-
-
 def _b64(a: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(a, dtype=np.uint8).tobytes()).decode("ascii")
 
@@ -166,6 +149,12 @@ class Session:
             kwargs["weight_decay"] = self.config.reg_rate
         return name, kwargs
 
+    @property
+    def l1(self) -> float:
+        """The L1 penalty's rate (the engine's and the experiment file's ``l1``), or 0."""
+        c = self.config
+        return c.reg_rate if c.regularization == "l1" else 0.0
+
     def reset(self) -> None:
         with self.lock:
             self._reset()
@@ -174,9 +163,7 @@ class Session:
         c = self.config
         name, kwargs = self.optimizer()
         self.engine = NumpyEngine.from_spec(self.spec, self.loss_name, name, c.lr, seed=c.seed,
-                                            optimizer_kwargs=kwargs)
-        if c.regularization == "l1" and c.reg_rate:
-            self.engine.optimizer = L1Penalty(self.engine.optimizer, c.reg_rate)
+                                            optimizer_kwargs=kwargs, l1=self.l1)
         spec = ModelSpec.parse(self.spec)
         X_train = self.ds.X[self.train_idx]
         self.prep = fit_preprocess("none", X_train, spec)

@@ -490,8 +490,10 @@ def settings_table(metrics: dict, config: dict | None, best: set) -> tuple[list,
         if "weights" in m:
             opt, lr, batch, epochs = "hand-set weights", "-", "-", "not trained"
         else:
+            # the L1 penalty is applied at the optimizer's step: shown beside its arguments
             opt = _optimizer(info.get("optimizer") or m.get("optimizer"),
-                             m.get("optimizer_kwargs"))
+                             {**(m.get("optimizer_kwargs") or {}),
+                              **({"l1": m["l1"]} if m.get("l1") else {})})
             lr = _g(info.get("lr", m.get("lr")))
             batch = _g(info.get("batch_size", m.get("batch_size")))
             ran, planned = info.get("epochs"), m.get("epochs")

@@ -242,7 +242,7 @@ def check_experiment(exp) -> None:
             continue
         build_engine(exp.engine, spec=spec, loss=m["loss"], optimizer=m["optimizer"],
                      lr=lr, seed=0, optimizer_kwargs=m.get("optimizer_kwargs"),
-                     loss_kwargs=m.get("loss_kwargs"), device=exp.device)
+                     loss_kwargs=m.get("loss_kwargs"), l1=m.get("l1", 0.0), device=exp.device)
         prep = m.get("preprocess", next((d["preprocess"] for d in exp.data), "none"))
         if not isinstance(prep, str):
             raise UsageError(f"preprocess must be a name like standardize, got {prep!r}")

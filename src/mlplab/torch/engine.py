@@ -110,8 +110,8 @@ class TorchEngine(BaseEngine):
 
     @classmethod
     def from_spec(cls, spec, loss: str, optimizer: str, lr: float, seed: int | None = 0,
-                  optimizer_kwargs=None, loss_kwargs=None, dtype=np.float32, device="auto",
-                  **_):
+                  optimizer_kwargs=None, loss_kwargs=None, dtype=np.float32, l1: float = 0.0,
+                  device="auto", **_):
         """Build ``spec`` on ``device`` ("auto", "cpu", "cuda") starting from the NumPy
         engine's initial weights for ``seed`` (see :func:`mlplab.torch.build`)."""
         spec = ModelSpec.parse(spec)
@@ -119,7 +119,7 @@ class TorchEngine(BaseEngine):
         model = build(spec, seed, dtype=dtype, device=dev)
         opt = get_optimizer(optimizer, model.parameters(), lr=lr, **(optimizer_kwargs or {}))
         engine = cls(model, loss, opt, loss_kwargs=loss_kwargs, dtype=dtype, device=dev,
-                     input_shape=spec.input_shape)
+                     input_shape=spec.input_shape)._with_l1(l1)
         # keep predict's activations near 2^24 values (64 MB in float32): a conv layer's output
         # is thousands of values per image
         widest = max([spec.in_features] + [int(np.prod(s)) for _, s, _ in spec.layer_table()])
@@ -162,6 +162,11 @@ class TorchEngine(BaseEngine):
         loss = self.loss_fn(out, y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.l1:
+            with torch.no_grad():
+                for p in self.model.parameters():
+                    if p.grad is not None:
+                        p.grad.add_(torch.sign(p), alpha=self.l1)
         self.optimizer.step()
         return float(loss.detach()), out.detach().cpu().numpy()
 
