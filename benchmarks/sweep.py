@@ -3,6 +3,13 @@
 per-trial overhead against local processes. The figures in docs/performance.md come from here.
 
     .venv/bin/python benchmarks/sweep.py [--seeds 20] [--repeats 2] [--json out.json]
+    .venv/bin/python benchmarks/sweep.py --cli [--repeats 3]
+
+``--cli`` times what a user waits for instead: the whole command ``mlplab run auto-mpg
+--seeds 0-1`` in a fresh process with the local backend, with ``--backend ray`` (a local Ray
+started and stopped by mlplab), and with ``--backend ray --address auto`` against a Ray head
+started once beforehand by ``ray start --head``; the differences to the local backend are
+Ray's fixed cost as a user sees it.
 
 Each measurement is the wall time of ``mlplab.sweep.run_plan`` into a fresh folder,
 including the worker pool's start-up (local) or not including ``ray.init`` (Ray: that is
@@ -17,6 +24,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -40,13 +49,61 @@ def timed_run(seeds: int, backend: str, workers: int) -> float:
     return seconds
 
 
+def cli_run(extra: list[str], out: Path) -> float:
+    """Wall time of ``mlplab run auto-mpg --seeds 0-1 -q`` with ``extra``, in a new process."""
+    cmd = [str(Path(sys.executable).with_name("mlplab")), "run", "auto-mpg", "--seeds", "0-1",
+           "-q", "--out", str(out), *extra]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def end_to_end(repeats: int) -> dict:
+    """Interleaved CLI runs: local, Ray started by mlplab, Ray at a running head."""
+    ray_bin = str(Path(sys.executable).with_name("ray"))
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    runs: dict[str, list[float]] = {"local": [], "ray (mlplab starts it)": [],
+                                    "ray --address auto": []}
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        subprocess.run([ray_bin, "start", "--head", "--num-cpus", "2",
+                        "--include-dashboard=false"], check=True, capture_output=True, env=env)
+        head = time.perf_counter() - t0
+        try:
+            for i in range(repeats):
+                runs["local"].append(cli_run([], Path(d) / f"l{i}"))
+                runs["ray --address auto"].append(
+                    cli_run(["--backend", "ray", "--address", "auto"], Path(d) / f"a{i}"))
+        finally:
+            subprocess.run([ray_bin, "stop"], check=True, capture_output=True, env=env)
+        for i in range(repeats):
+            runs["ray (mlplab starts it)"].append(
+                cli_run(["--backend", "ray"], Path(d) / f"r{i}"))
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    print(f"`mlplab run auto-mpg --seeds 0-1`, whole command, median of {repeats}")
+    print(f"{'backend':<26}{'seconds':>9}{'over local':>12}   runs")
+    for k, v in runs.items():
+        print(f"{k:<26}{med[k]:>9.2f}{med[k] - med['local']:>+12.2f}   "
+              f"{' '.join(f'{x:.2f}' for x in v)}")
+    print(f"`ray start --head` (once, before the --address runs): {head:.2f} s")
+    return {"runs": runs, "median": med, "ray_start_head": head}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--cli", action="store_true", help="time whole commands (see above)")
     args = ap.parse_args(argv)
+    if args.cli:
+        load0 = os.getloadavg()
+        report = end_to_end(args.repeats)
+        print(f"load average {load0[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1) + "\n")
+        return
 
     load0 = os.getloadavg()
     results: dict[str, list[float]] = {"local 1 worker": [], "local 2 workers": []}

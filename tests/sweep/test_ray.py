@@ -51,3 +51,21 @@ def test_ray_and_local_processes_give_bit_identical_trials(local_ray, tmp_path):
                 np.testing.assert_array_equal(wa[k], wb[k])
     strip = lambda s: json.dumps({k: v for k, v in s.items() if k != "trials"})  # noqa: E731
     assert strip(on_ray.summary) == strip(local.summary)
+
+
+def test_the_command_starts_and_stops_its_own_local_ray(tmp_path):
+    """`--backend ray` without --address: mlplab starts a local Ray for the command, says so
+    (with how to reuse one instead), runs the trials on it and shuts it down."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    mlplab = Path(sys.executable).with_name("mlplab")
+    done = subprocess.run([str(mlplab), "run", "auto-mpg", "--seeds", "0-1", "--epochs", "2",
+                           "--backend", "ray", "--out", str(tmp_path), "-q"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 trials (1 settings x 2 seeds) on Ray" in done.stdout
+    assert "starting a local Ray for this command; `ray start --head` once" in done.stdout
+    (folder,) = tmp_path.glob("auto-mpg-seeds-*")
+    assert sorted(p.name for p in (folder / "trials").iterdir()) == ["seed0", "seed1"]

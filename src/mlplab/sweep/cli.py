@@ -90,6 +90,10 @@ def _execute(plan, out, workers, backend, address, resume, quiet, console) -> No
     where = "Ray" if backend == "ray" else f"{min(w, n)} worker processes"
     console.print(f"{plan.exp.name}: {n} trials ({len(plan.points())} settings x "
                   f"{len(plan.seeds)} seeds) on {where}", highlight=False)
+    if backend == "ray" and not address:
+        # Ray's own processes take seconds to start; a running Ray is reused in well under 1
+        console.print("starting a local Ray for this command; `ray start --head` once and "
+                      "--address auto reuse one instead", highlight=False, style="dim")
     with _progress(console, quiet) as show:
         outcome = run_plan(plan, out, backend=backend, workers=workers, address=address,
                            resume=resume, on_result=show)
