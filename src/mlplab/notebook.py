@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import os
 import re
 import sys
@@ -240,30 +239,14 @@ def _report_body(report) -> str:
 
 # ---- opening and running ------------------------------------------------------------------
 def load_run(path) -> Run:
-    """Reopen a run folder written by ``mlplab run``, ``mlplab train`` or :func:`run`."""
-    path = Path(path).expanduser()
-    if not path.is_dir():
-        raise UsageError(f"{path}: no such run folder; pass a folder written by `mlplab run` "
-                         "or `mlplab train` (runs/<name>-<stamp>)")
-    mpath = path / "metrics.json"
-    if not mpath.is_file():
-        why = ("a run that did not finish" if path.name.endswith((".partial", ".incomplete"))
-               else "not a finished run folder")
-        raise UsageError(f"{path}: no metrics.json ({why}); pass a folder written by "
-                         "`mlplab run` or `mlplab train`, or see `mlplab runs list`")
-    try:
-        metrics = json.loads(mpath.read_text(encoding="utf-8"))
-        cpath = path / "config.json"
-        config = json.loads(cpath.read_text(encoding="utf-8")) if cpath.is_file() else {}
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{path}: metrics.json or config.json is damaged ({e}); run the "
-                         "experiment again") from None
-    if not isinstance(metrics, dict) or not isinstance(metrics.get("models", {}), dict):
-        raise UsageError(f"{mpath}: not the metrics.json of a run (no models table); pass a "
-                         "folder written by `mlplab run` or `mlplab train`")
-    interrupted = any(i.get("status") == "interrupted" for i in metrics.get("models", {}).values()
-                      if isinstance(i, dict))
-    return Run(path, metrics, config, interrupted)
+    """Reopen a run folder written by ``mlplab run``, ``mlplab train`` or :func:`run`, read
+    and checked as ``mlplab report`` and ``predict`` read it (``mlplab.runfolder.RunFolder``)."""
+    from mlplab.runfolder import RunFolder
+
+    folder = RunFolder.open(path)
+    metrics = folder.metrics
+    interrupted = any(i.get("status") == "interrupted" for i in metrics["models"].values())
+    return Run(folder.path, metrics, folder.config, interrupted)
 
 
 def run(name: str, *, epochs: int | None = None, seed: int | None = None, out="runs",

@@ -454,9 +454,11 @@ class RunFolder:
     def metrics(self) -> dict:
         if self._metrics is None:
             if not self.metrics_path.is_file():
-                raise DataError(f"{self.path}: no metrics.json (the run did not finish, or "
-                                "this is not a run folder); pass a folder written by `mlplab "
-                                "run` or `mlplab train`")
+                why = ("a run that did not finish: see `mlplab runs list`"
+                       if self.path.name.endswith((".partial", ".incomplete"))
+                       else "the run did not finish, or this is not a run folder")
+                raise DataError(f"{self.path}: no metrics.json ({why}); pass a folder written "
+                                "by `mlplab run` or `mlplab train`")
             self._metrics = check_metrics(self.metrics_path, read_json(self.metrics_path))
         return self._metrics
 

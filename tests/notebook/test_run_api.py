@@ -14,7 +14,7 @@ import pytest
 
 import mlplab
 from mlplab import data
-from mlplab.errors import ExperimentError, MlplabError, UsageError
+from mlplab.errors import DataError, ExperimentError, MlplabError, UsageError
 from mlplab.notebook import BarDisplay, Figure, Run, history_frame, progress_console
 from mlplab.train.history import History
 
@@ -135,31 +135,35 @@ def _one_line(excinfo, *words):
 
 
 def test_load_run_errors(run, tmp_path):
-    with pytest.raises(UsageError) as e:
+    """load_run reads a folder as report and predict do (RunFolder): one line each."""
+    with pytest.raises(DataError) as e:
         mlplab.load_run(tmp_path / "absent")
-    _one_line(e, "absent: no such run folder", "mlplab run")
+    _one_line(e, "absent: not a run folder (no such folder)", "mlplab run")
     (tmp_path / "file.txt").write_text("x")
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(DataError) as e:
         mlplab.load_run(tmp_path / "file.txt")
-    _one_line(e, "no such run folder")
+    _one_line(e, "file.txt: not a run folder (a file, not a folder)")
+    with pytest.raises(DataError) as e:
+        mlplab.load_run(tmp_path)
+    _one_line(e, "not a run folder (no config.json in it)")
+    config = (run.path / "config.json").read_text()
     partial = tmp_path / ".auto-mpg-20260101-000000.partial"
     partial.mkdir()
-    with pytest.raises(UsageError) as e:
+    (partial / "config.json").write_text(config)
+    with pytest.raises(DataError) as e:
         mlplab.load_run(partial)
-    _one_line(e, "no metrics.json (a run that did not finish)", "mlplab runs list")
-    with pytest.raises(UsageError) as e:
-        mlplab.load_run(tmp_path)
-    _one_line(e, "no metrics.json (not a finished run folder)")
+    _one_line(e, "no metrics.json (a run that did not finish: see `mlplab runs list`)")
     broken = tmp_path / "broken"
     broken.mkdir()
+    (broken / "config.json").write_text(config)
     (broken / "metrics.json").write_text('{"models": ')
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(DataError) as e:
         mlplab.load_run(broken)
-    _one_line(e, "broken: metrics.json or config.json is damaged")
+    _one_line(e, "broken/metrics.json", "not valid JSON")
     (broken / "metrics.json").write_text('{"models": [1, 2]}')
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(DataError) as e:
         mlplab.load_run(broken)
-    _one_line(e, "not the metrics.json of a run")
+    _one_line(e, "broken/metrics.json")
 
 
 def test_run_and_model_errors(run, tmp_path):
