@@ -103,6 +103,16 @@ def test_truncated_binary_file(tmp_path):
         load("cifar10", path=tmp_path)
 
 
+def test_batches_above_the_data_limit_are_refused_before_the_stack_is_allocated(
+        tmp_path, monkeypatch):
+    _write_bin(tmp_path, _batches())
+    monkeypatch.setenv("MLPLAB_MAX_DATA_BYTES", str(23 * 3072))   # 24 images hold 24 x 3072
+    with pytest.raises(DataError) as e:
+        load("cifar10", path=tmp_path)
+    assert str(e.value).startswith(f"{tmp_path}: 24 images of 3x32x32 bytes need ")
+    assert "MLPLAB_MAX_DATA_BYTES=" in str(e.value)
+
+
 def test_bad_label_in_binary_file(tmp_path):
     _write_bin(tmp_path, _batches())
     path = tmp_path / "test_batch.bin"

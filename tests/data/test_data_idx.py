@@ -89,8 +89,44 @@ def test_short_header_and_missing_file(tmp_path):
         parse_idx(b"\x00\x00\x08\x03\x00\x00")
     with pytest.raises(DataError, match="0 dimensions"):
         parse_idx(b"\x00\x00\x08\x00")
-    with pytest.raises(DataError, match="cannot read"):
+    with pytest.raises(DataError, match="missing.gz: no such file"):
         read_idx(tmp_path / "missing.gz")
+
+
+def test_a_folder_or_a_pipe_is_refused_before_reading(tmp_path):
+    """A FIFO would block read_bytes for ever; a folder is a mistyped path."""
+    import os
+
+    with pytest.raises(DataError, match="is a folder, not a regular file; pass an IDX file"):
+        read_idx(tmp_path)
+    fifo = tmp_path / "train-images-idx3-ubyte.gz"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match=r"is a named pipe \(FIFO\), not a regular file"):
+        read_idx(fifo)
+
+
+def test_a_gzip_bomb_is_refused_at_the_data_limit(tmp_path, monkeypatch):
+    """A small .gz that inflates beyond MLPLAB_MAX_DATA_BYTES stops at the limit, one line."""
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(_idx(np.zeros((100, 28, 28), np.uint8)), mtime=0))
+    assert path.stat().st_size < 1000     # 78,416 bytes inflated
+    monkeypatch.setenv("MLPLAB_MAX_DATA_BYTES", "50000")
+    with pytest.raises(DataError) as e:
+        read_idx(path)
+    msg = str(e.value)
+    assert msg.startswith(f"{path}: its decompressed contents need ")
+    assert "above the data limit of 48.8 KiB" in msg and "MLPLAB_MAX_DATA_BYTES=" in msg
+    assert "\n" not in msg
+    monkeypatch.setenv("MLPLAB_MAX_DATA_BYTES", "78416")   # exactly enough: read
+    assert read_idx(path).shape == (100, 28, 28)
+
+
+def test_an_idx_file_above_the_file_limit_is_refused_unread(tmp_path, monkeypatch):
+    path = tmp_path / "big-idx1-ubyte"
+    path.write_bytes(_idx(np.zeros(5000, np.uint8)))
+    monkeypatch.setenv("MLPLAB_MAX_FILE_BYTES", "4096")
+    with pytest.raises(DataError, match="above the input-file limit"):
+        read_idx(path)
 
 
 def test_error_messages_are_one_line(tmp_path):

@@ -17,6 +17,7 @@ import numpy as np
 
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.registry import register
+from mlplab.limits import check_data_bytes
 
 CLASSES = [
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
@@ -139,6 +140,8 @@ def cifar10(path: str | os.PathLike | None = None, trust_pickle: bool = False) -
                     f"the file is truncated, replace it"
                 )
             sizes.append(size // RECORD)
+        check_data_bytes(sum(sizes) * 3 * 32 * 32, str(folder), f"{sum(sizes):,} images of "
+                         "3x32x32 bytes", "pass the folder of the official batches")
         X = np.empty((sum(sizes), 3, 32, 32), dtype=np.uint8)
         y = np.empty(sum(sizes), dtype=np.int64)
         start = 0

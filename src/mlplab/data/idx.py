@@ -8,13 +8,15 @@ then the data, big-endian, C order. Images are magic 2051 (uint8, 3 dims), label
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import zlib
-from pathlib import Path
 
 import numpy as np
 
 from mlplab.data.dataset import DataError
+from mlplab.data.validate import regular_file
+from mlplab.limits import MAX_DATA_BYTES, check_data_bytes
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
@@ -90,17 +92,24 @@ def parse_idx(data: bytes, source: str = "<bytes>", expect_magic: int | None = N
 
 
 def read_idx(path: str | os.PathLike, expect_magic: int | None = None) -> np.ndarray:
-    """Read an IDX file, gzip-compressed (detected by content) or raw; see :func:`parse_idx`."""
-    path = Path(path)
+    """Read an IDX file, gzip-compressed (detected by content) or raw; see :func:`parse_idx`.
+    The file must be a regular file within the input-file limit, and what it decompresses to
+    within the data limit (a gzip bomb is refused before it fills the memory)."""
+    path = regular_file(path, "an IDX file (.gz or raw), e.g. train-images-idx3-ubyte.gz")
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise DataError(f"{path}: cannot read ({e.strerror or e}); check the path") from e
     if raw[:2] == _GZIP_MAGIC:
+        top = MAX_DATA_BYTES.value()
         try:
-            raw = gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+                raw = f.read(top + 1)
         except (OSError, EOFError, zlib.error) as e:
             raise DataError(
                 f"{path}: corrupt or truncated gzip ({e}); delete the file and download it again"
             ) from e
+        if len(raw) > top:
+            check_data_bytes(len(raw), str(path), "its decompressed contents",
+                             "check that it is the official IDX file")
     return parse_idx(raw, source=str(path), expect_magic=expect_magic)
