@@ -21,6 +21,7 @@ from mlplab.byod.sources import npz_features, read_npz
 from mlplab.data.dataset import DataError
 from mlplab.data.validate import check_features
 from mlplab.errors import UsageError
+from mlplab.limits import check_data_bytes
 from mlplab.train import metrics as M
 from mlplab.util import atomic_write_text, check_output_file, os_error_text
 
@@ -139,7 +140,14 @@ def _read_images(path: Path, schema: dict) -> NewRows:
         raise DataError(f"{path}: no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) in this "
                         "folder or below it")
     size = tuple(schema["image_size"])
-    X = np.stack([read_image(f, size, schema["grayscale"]) for f in files]).astype(np.float32)
+    shape = size if schema["grayscale"] else (3, *size)
+    # filled in place: no list of images and no second copy for the cast
+    check_data_bytes(len(files) * int(np.prod(shape)) * 4, str(path),
+                     f"{len(files):,} images of {'x'.join(map(str, shape))} pixels as float32",
+                     "predict a part of the folder at a time")
+    X = np.empty((len(files), *shape), dtype=np.float32)
+    for i, f in enumerate(files):
+        X[i] = read_image(f, size, schema["grayscale"])
     index = {c: k for k, c in enumerate(schema["classes"])}
     y = np.array([index.get(f.parent.name, np.nan) for f in files], dtype=np.float64)
     rel = [[f.relative_to(path).as_posix()] for f in files]
