@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from threadpoolctl import threadpool_limits
 
 from mlplab.experiments import load_experiment, run_experiment
@@ -81,7 +82,10 @@ def test_resume_runs_only_what_is_not_complete(tmp_path):
     assert _numbers(first.folder / "trials" / "seed2") == before
 
 
-def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
+@pytest.mark.parametrize("signum, code, said", [(signal.SIGINT, 130, "interrupted"),
+                                                 (signal.SIGTERM, 143, "terminated by SIGTERM")])
+def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path, signum, code, said):
+    """Ctrl-C, and SIGTERM alike (a scheduler's stop), end the sweep with its summary."""
     cmd = [str(Path(sys.executable).parent / "mlplab"), "run", "auto-mpg", "--epochs", "10",
            "--seeds", "0-11", "--workers", "1", "--out", str(tmp_path), "-q"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -89,10 +93,10 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
     while not list(tmp_path.glob("*/trials/seed*/metrics.json")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, signum)
     stdout, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
-    assert "interrupted; the" in stderr and "--resume" in stderr
+    assert proc.returncode == code, stderr
+    assert f"{said}; the" in stderr and "--resume" in stderr
     folder = next(tmp_path.iterdir())
     s = json.loads((folder / "metrics.json").read_text())
     kept = s["trials"]["complete"]

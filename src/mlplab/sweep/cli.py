@@ -80,7 +80,7 @@ def _execute(plan, out, workers, backend, address, resume, quiet, console) -> No
     from mlplab.sweep import report, run_plan
     from mlplab.sweep.backends import default_workers
     from mlplab.sweep.core import check_plan
-    from mlplab.util import check_out_folder
+    from mlplab.util import TerminateAsInterrupt, check_out_folder
 
     # a bad option or value is an MlplabError: the CLI's error boundary prints its one line
     check_plan(plan)
@@ -94,7 +94,8 @@ def _execute(plan, out, workers, backend, address, resume, quiet, console) -> No
         # Ray's own processes take seconds to start; a running Ray is reused in well under 1
         console.print("starting a local Ray for this command; `ray start --head` once and "
                       "--address auto reuse one instead", highlight=False, style="dim")
-    with _progress(console, quiet) as show:
+    # SIGTERM does what Ctrl-C does: stop the workers, keep and summarise finished trials
+    with TerminateAsInterrupt() as term, _progress(console, quiet) as show:
         outcome = run_plan(plan, out, backend=backend, workers=workers, address=address,
                            resume=resume, on_result=show)
     s = outcome.summary
@@ -108,8 +109,9 @@ def _execute(plan, out, workers, backend, address, resume, quiet, console) -> No
     console.print(f"{outcome.ran} trials in {outcome.seconds:.1f} s; summary: "
                   f"{outcome.folder / 'summary.md'}", highlight=False)
     if outcome.interrupted:
-        raise _error(f"interrupted; the {s['trials']['complete']} finished trials are kept in "
-                     f"{outcome.folder} (add --resume to finish)", code=130)
+        code, by = (143, "terminated by SIGTERM") if term.received else (130, "interrupted")
+        raise _error(f"{by}; the {s['trials']['complete']} finished trials are kept in "
+                     f"{outcome.folder} (add --resume to finish)", code=code)
 
 
 class _progress:
