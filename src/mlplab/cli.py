@@ -163,7 +163,6 @@ def summary(
 @app.command("list")
 def list_experiments():
     """List the experiments, each with a one-line description."""
-    from rich.console import Console
     from rich.table import Table
 
     from mlplab.experiments import available
@@ -173,7 +172,7 @@ def list_experiments():
     t.add_column("description")
     for name, desc in available():
         t.add_row(name, desc)
-    Console().print(t)
+    _console().print(t)
 
 
 @app.command()

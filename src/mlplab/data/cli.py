@@ -21,7 +21,10 @@ app = typer.Typer(
 
 
 def _console() -> Console:
-    return Console(width=120)
+    """The CLI's console: as wide as the terminal, or COLUMNS, or 150 columns off one."""
+    from mlplab.cli import _console as cli_console
+
+    return cli_console()
 
 
 def _parse_value(text: str):
