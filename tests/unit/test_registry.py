@@ -6,6 +6,8 @@ A new layer kind needs: its module class, one record in LAYERS. Marking it twin-
 builder) or not writable by explain is an explicit decision, listed below.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -236,3 +238,14 @@ def test_importing_the_registry_does_not_import_torch():
     code = ("import sys, mlplab.registry, mlplab.spec; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_the_experiment_file_page_lists_every_key_the_validator_knows():
+    """docs/experiment-files.md is the user's reference: a key added to the validator and not
+    to the page fails here."""
+    from mlplab.experiments.config import DATA_KEYS, MODEL_KEYS, TOP_TYPES
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "experiment-files.md").read_text()
+    for keys in (MODEL_KEYS, DATA_KEYS, TOP_TYPES):
+        missing = [k for k in keys if f"| `{k}` |" not in page]
+        assert not missing, f"docs/experiment-files.md lacks {missing}"
