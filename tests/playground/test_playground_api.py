@@ -44,6 +44,25 @@ def test_options_list_choices_and_bounds(client):
         set(o["activations"])
 
 
+def test_options_carry_a_thumbnail_of_every_generated_data_set(client):
+    o = client.get("/api/options").json()
+    previews = o["previews"]
+    assert set(previews) == set(o["datasets"]) - {"upload"}
+    for name, points in previews.items():
+        a = np.array(points)
+        assert a.shape == (100, 3), name
+        assert a[:, :2].min() >= 0 and a[:, :2].max() <= 1, name   # the unit square
+        if o["datasets"][name]["problem"] == "classification":
+            assert set(a[:, 2]) <= set(range(o["defaults"]["classes"])), name
+        else:
+            assert np.abs(a[:, 2]).max() == 1.0, name               # scaled to [-1, 1]
+    # the two-arm XOR: four clusters, one per quadrant, opposite quadrants share a class
+    xor = np.array(previews["xor"])
+    quadrant = (xor[:, 0] > 0.5) * 2 + (xor[:, 1] > 0.5)
+    assert {len(set(xor[quadrant == q, 2])) for q in range(4)} == {1}
+    assert len({xor[quadrant == q, 2][0] for q in range(4)}) == 2
+
+
 def test_create_returns_a_setup_with_points_and_network(client):
     r = client.post("/api/sessions", json={"dataset": "spiral", "classes": 4, "layers": [5]})
     setup = r.json()["setup"]

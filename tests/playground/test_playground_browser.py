@@ -110,6 +110,9 @@ def test_page_loads_without_console_errors(page):
     assert page.eval_on_selector("#epoch", "e => e.textContent") == "000,000"
     assert page.locator("#nodes .unit").count() == 6       # 4 + 2 hidden units
     assert page.locator("#links path").count() == 2 * 4 + 4 * 2 + 2 * 1
+    # every generated data set's button shows its thumbnail; "Your CSV" has none
+    assert page.locator("#datasets button canvas.thumb").count() == 9
+    assert page.locator("[data-dataset='upload'] canvas").count() == 0
 
 
 def test_play_advances_epochs_and_the_circle_test_loss_falls_below_0_1(page):

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from mlplab.errors import MlplabError
 from mlplab.playground.manager import NoSession, SessionManager, TooManySessions
 from mlplab.playground.schema import MAX_BODY_BYTES, Config, Control, Point, Upload, options
-from mlplab.playground.session import Session
+from mlplab.playground.session import Session, previews
 
 MAX_IN_FLIGHT = 2          # frames sent and not yet acknowledged by the page
 MIN_FRAME_S = 1 / 60       # at most 60 frames a second
@@ -123,8 +123,10 @@ def create_app(max_sessions: int = 4, idle_seconds: float = 600.0) -> FastAPI:
     async def _no_session(request, exc):
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
+    # the controls' choices and bounds, and every data set's thumbnail (about 20 KB)
+    page_options = {**options(), "previews": previews()}
     page = (_static_dir() / "index.html").read_text(encoding="utf-8").replace(
-        "{{OPTIONS}}", json.dumps(options()).replace("</", "<\\/"))
+        "{{OPTIONS}}", json.dumps(page_options).replace("</", "<\\/"))
 
     @app.get("/", response_class=HTMLResponse)
     def index():
@@ -132,7 +134,7 @@ def create_app(max_sessions: int = 4, idle_seconds: float = 600.0) -> FastAPI:
 
     @app.get("/api/options")
     def get_options():
-        return options()
+        return page_options
 
     @app.post("/api/sessions")
     async def create(config: Config):

@@ -435,3 +435,31 @@ def _read_upload(upload: Upload, problem: str, test_fraction: float, seed: int):
     if not len(ds.splits["test"]) or not len(ds.splits["train"]):
         raise DataError(f"{upload.filename}: too few rows to split into train and test")
     return ds
+
+
+PREVIEW_POINTS = 100
+
+
+def previews() -> dict[str, list[list[float]]]:
+    """Page data set name -> ``[[u, v, value], ...]``: PREVIEW_POINTS points of it (default
+    noise and class count, seed 0) in the unit square, for the data buttons' thumbnails.
+    ``value`` is the class, or for regression the target scaled to [-1, 1]."""
+    out = {}
+    k = Config().classes
+    for name, choice in DATASETS.items():
+        if name == "upload":
+            continue
+        args = {**choice.args, "n": PREVIEW_POINTS, "noise": choice.noise, "seed": 0}
+        if choice.classes:
+            args["k"] = k
+        ds = datalib.load(choice.registry, **args)
+        X = ds.X.astype(np.float64)
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        half = max(float(np.max(hi - lo)) / 2, 1e-3) * 1.1   # the session's view: a square
+        uv = (X - (lo + hi) / 2) / (2 * half) + 0.5
+        uv[:, 1] = 1 - uv[:, 1]                              # canvas rows grow downwards
+        y = ds.y.astype(np.float64)
+        if choice.problem == "regression":
+            y = y / max(float(np.max(np.abs(y))), 1e-12)
+        out[name] = np.round(np.column_stack([uv, y]), 3).tolist()
+    return out

@@ -33,6 +33,24 @@ function fillSelect(id, values, format = (v) => LABELS[v] || String(v)) {
   $(id).replaceChildren(...values.map((v) => new Option(format(v), String(v))));
 }
 
+// A data button's picture: its points (default noise and classes, seed 0) on a small canvas,
+// coloured as the output map colours classes or targets.
+function thumbnail(points, d) {
+  const c = document.createElement("canvas");
+  c.className = "thumb";
+  const r = window.devicePixelRatio || 1;   // sharp on high-density screens
+  c.width = c.height = Math.round(44 * r);
+  const ctx = c.getContext("2d");
+  ctx.scale(r, r);
+  const k = d.problem === "classification" ? Math.max(...points.map((p) => p[2])) + 1 : 0;
+  const colours = k ? classColours(k) : null;
+  for (const [u, v, value] of points) {
+    ctx.fillStyle = colours ? css(colours[value]) : css(DIVERGING[Math.round((value + 1) * 127.5)]);
+    ctx.fillRect(Math.round(u * 42), Math.round(v * 42), 2, 2);
+  }
+  return c;
+}
+
 function buildControls() {
   const o = app.options;
   fillSelect("lr", LRS);
@@ -45,7 +63,8 @@ function buildControls() {
   for (const [name, d] of Object.entries(o.datasets)) {
     const b = document.createElement("button");
     b.dataset.dataset = name;
-    b.textContent = d.label;
+    if (o.previews && o.previews[name]) b.appendChild(thumbnail(o.previews[name], d));
+    b.append(d.label);
     b.onclick = () => (name === "upload" ? $("upload").click() : change({ dataset: name, noise: null }));
     box.appendChild(b);
   }
