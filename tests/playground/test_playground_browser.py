@@ -204,10 +204,16 @@ def test_exported_toml_run_by_mlplab_reaches_the_pages_loss(page, tmp_path):
     page.wait_for_function("Number(document.querySelector('#epoch').dataset.epoch) >= 20",
                            timeout=40000)
     _pause(page)
-    page.click("#step")   # finish the epoch the pause landed in
-    page.wait_for_function("window.playground.frame.batch === 0 && "
-                           "window.playground.frame.history_from > 0")
+    # a step finishes the epoch the pause landed in, or trains a whole one when the pause
+    # landed on an epoch's end: either way one more completed epoch. Waiting for that frame
+    # (not for any frame at batch 0, which the paused one may already be) avoids reading
+    # the counter before the step's frame arrives.
+    after = page.evaluate("window.playground.frame.epoch") + 1
+    page.click("#step")
+    page.wait_for_function(f"window.playground.frame.epoch === {after} && "
+                           "window.playground.frame.batch === 0")
     epoch, loss = _epoch(page), _value(page, "#test-loss")
+    assert epoch == after
     with page.expect_download() as dl:
         page.click("#export-toml")
     path = tmp_path / "playground.toml"
