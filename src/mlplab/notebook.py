@@ -272,7 +272,10 @@ def run(name: str, *, epochs: int | None = None, seed: int | None = None, out="r
         folder = run_experiment(exp, out, progress=progress,
                                 console=progress_console() if progress else None)
     except RunInterrupted as e:
-        print(f"interrupted: the report of what ran is in {e.run_dir}", file=sys.stderr)
+        # flushed: in a kernel stderr and stdout are separate streams, and the line should
+        # come before whatever the cell prints next
+        print(f"interrupted: the report of what ran is in {e.run_dir}", file=sys.stderr,
+              flush=True)
         return load_run(e.run_dir)
     except ImportError as e:   # torch missing for engine="torch"
         raise UsageError(str(e)) from None
