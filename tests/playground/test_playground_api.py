@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from mlplab.playground.schema import MAX_BODY_BYTES, MAX_UPLOAD_BYTES, options  # noqa: E402
 from mlplab.playground.server import create_app  # noqa: E402
+from mlplab.playground.session import previews  # noqa: E402
 
 
 @pytest.fixture
@@ -30,7 +31,9 @@ def test_page_and_its_static_files_are_served_with_the_options_inlined(client):
     r = client.get("/")
     assert r.status_code == 200 and "<canvas id=\"heatmap\"" in r.text
     inlined = r.text.split('<script id="options" type="application/json">')[1].split("</script>")[0]
-    assert json.loads(inlined) == options()
+    # the page's options are the API's: the controls' choices and the data thumbnails
+    assert json.loads(inlined) == client.get("/api/options").json() == \
+        {**options(), "previews": previews()}
     for name in ("app.js", "api.js", "draw.js", "network.js", "state.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert "http" not in client.get("/static/app.js").text.replace("location.protocol", "")
