@@ -63,15 +63,18 @@ BAD = [
     ("data.args.rows=3", "--set data.args.rows: unknown auto-mpg argument 'rows'"),
     ("seed=1,2", "--set seed: the seed is not swept with --set; use --seeds"),
     ("optimizer=adam", "--set optimizer: unknown key"),
-    ("models.mlp.lr=-1", "--set models.mlp.lr=-1: lr must be a number > 0, got -1"),
-    ("models.mlp.lr=fast", "--set models.mlp.lr=fast: lr must be a number > 0, got 'fast'"),
-    ("models.mlp.epochs=0", "--set models.mlp.epochs=0: epochs must be a whole number >= 1"),
-    ("models.mlp.batch_size=1.5", "--set models.mlp.batch_size=1.5: batch_size must be a whole"),
+    ("models.mlp.lr=-1", "--set models.mlp.lr=-1: lr = -1 must be a positive number, e.g. 0.01"),
+    ("models.mlp.lr=fast", "--set models.mlp.lr=fast: lr = 'fast' must be a positive number"),
+    ("models.mlp.epochs=0", "--set models.mlp.epochs=0: epochs = 0 must be an integer >= 1"),
+    ("models.mlp.batch_size=1.5", "--set models.mlp.batch_size=1.5: batch_size = 1.5 must be an "
+                                  "integer >= 1"),
+    ("models.mlp.l1=-1", "--set models.mlp.l1=-1: l1 = -1 must be a number >= 0, e.g. 0.001"),
+    ("models.mlp.l1=abc", "--set models.mlp.l1=abc: l1 = 'abc' must be a number >= 0"),
     ("models.mlp.optimizer=adamax", "--set models.mlp.optimizer=adamax: unknown optimizer "
                                     "'adamax'"),
     ("models.mlp.spec=9-x-1", "--set models.mlp.spec=9-x-1: "),
-    ("data.val_fraction=1.5", "--set data.val_fraction=1.5: val_fraction must be a number "
-                              "between 0 and 1"),
+    ("data.val_fraction=1.5", "--set data.val_fraction=1.5: val_fraction = 1.5 must be a "
+                              "number from 0 to below 1"),
     ("engine=jax", "--set engine=jax: unknown engine 'jax'; choose one of numpy, torch"),
 ]
 
@@ -106,7 +109,8 @@ def test_cli_bad_set_is_one_red_line(tmp_path):
                                  "--out", str(tmp_path)])
     assert r.exit_code == 2
     out = r.output.strip()
-    assert out == "error: --set models.mlp.lr=fast: lr must be a number > 0, got 'fast'"
+    assert out == ("error: --set models.mlp.lr=fast: lr = 'fast' must be a positive number, "
+                   "e.g. 0.01")
     assert not list(tmp_path.iterdir())          # nothing was written
     r = CliRunner().invoke(app, ["run", "auto-mpg", "--seeds", "4-2", "--out", str(tmp_path)])
     assert r.exit_code == 2

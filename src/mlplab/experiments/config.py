@@ -167,13 +167,16 @@ TOP_TYPES: dict[str, _Check] = {
 }
 
 
-def _check_types(entry: dict, types: dict[str, _Check], where: str) -> None:
-    """ExperimentError naming ``where`` and the key for the first value of a wrong type."""
+def check_types(entry: dict, types: dict[str, _Check], where: str = "") -> None:
+    """ExperimentError naming ``where`` (when given) and the key for the first value of a
+    wrong type. ``types``: MODEL_TYPES, DATA_TYPES or TOP_TYPES. A sweep checks each --set
+    value with it too."""
     for key, (words, ok) in types.items():
         if key in entry and not ok(entry[key]):
             shown = repr(entry[key])
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
-            raise ExperimentError(f"{where}: {key} = {shown} must be {words}")
+            raise ExperimentError(f"{where + ': ' if where else ''}{key} = {shown} must be "
+                                  f"{words}")
 
 
 @dataclass
@@ -247,7 +250,7 @@ def from_dict(raw: dict, source: str) -> Experiment:
     for key in ("name", "description", "data", "models"):
         if key not in raw:
             raise ExperimentError(f"{source}: missing top-level key {key!r}")
-    _check_types(raw, TOP_TYPES, source)
+    check_types(raw, TOP_TYPES, source)
     kind = raw.get("kind", "demos" if raw.get("demos") else "models")
     data_keys = {**DATA_KEYS, **_kind(EXPERIMENT_KINDS, kind, "experiment kind",
                                       source).data_keys}
@@ -260,7 +263,7 @@ def from_dict(raw: dict, source: str) -> Experiment:
         if "name" not in d:
             raise ExperimentError(f"{source}: a [[data]] entry lacks 'name' (a data set of "
                                   "`mlplab data list`)")
-        _check_types(d, DATA_TYPES, f"{source}: [[data]] {d.get('name')!r}")
+        check_types(d, DATA_TYPES, f"{source}: [[data]] {d.get('name')!r}")
         if kind == "own-data":
             _check_in_memory(d, source)
         d.setdefault("args", {})
@@ -271,7 +274,7 @@ def from_dict(raw: dict, source: str) -> Experiment:
     models = []
     for m in raw["models"]:
         m = {**defaults, **m}
-        _check_types(m, MODEL_TYPES, f"{source}: model {m.get('name')!r}")
+        check_types(m, MODEL_TYPES, f"{source}: model {m.get('name')!r}")
         model_kind = _kind(MODEL_KINDS, m.get("kind", "mlplab"), "model kind", source)
         model_keys = {**MODEL_KEYS, **model_kind.keys}
         unknown = set(m) - set(model_keys)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 import tomllib
 from dataclasses import dataclass
 
@@ -210,29 +209,21 @@ def check_experiment(exp) -> None:
     """Raise on a model the runner could not build or train."""
     import numpy as np
 
+    from mlplab.experiments.config import DATA_TYPES, MODEL_TYPES, check_types
     from mlplab.experiments.preprocess import fit_preprocess
     from mlplab.spec import ModelSpec
     from mlplab.train import ENGINES, build_engine
 
     if exp.engine not in ENGINES:
         raise UsageError(unknown_name(ENGINES, exp.engine, "engine"))
+    # every value's type and range: the experiment file's own rules (experiments.config)
     for d in exp.data:
-        vf = d.get("val_fraction")
-        if vf is not None and not (isinstance(vf, int | float) and 0 < vf < 1):
-            raise UsageError(f"val_fraction must be a number between 0 and 1, got {vf!r}")
-        if not isinstance(d.get("eval", []), list):
-            raise UsageError(f"eval must be a list of split names, got {d['eval']!r}")
+        check_types(d, DATA_TYPES)
+    for m in exp.models:
+        check_types(m, MODEL_TYPES)
     for m in exp.models:
         if "weights" in m:
             continue
-        for k in ("epochs", "batch_size"):
-            v = m.get(k)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise UsageError(f"{k} must be a whole number >= 1, got {v!r}")
-        lr = m.get("lr")
-        if isinstance(lr, bool) or not isinstance(lr, int | float) or not (
-                math.isfinite(lr) and lr > 0):
-            raise UsageError(f"lr must be a number > 0, got {lr!r}")
         if not isinstance(m["spec"], str):
             raise UsageError(f"spec must be text like 9-64-relu-1, got {m['spec']!r}")
         spec = ModelSpec.parse(m["spec"])
@@ -241,10 +232,8 @@ def check_experiment(exp) -> None:
                 raise UsageError(f"spec {m['spec']} runs only on the torch engine")
             continue
         build_engine(exp.engine, spec=spec, loss=m["loss"], optimizer=m["optimizer"],
-                     lr=lr, seed=0, optimizer_kwargs=m.get("optimizer_kwargs"),
+                     lr=m["lr"], seed=0, optimizer_kwargs=m.get("optimizer_kwargs"),
                      loss_kwargs=m.get("loss_kwargs"), l1=m.get("l1", 0.0), device=exp.device)
         prep = m.get("preprocess", next((d["preprocess"] for d in exp.data), "none"))
-        if not isinstance(prep, str):
-            raise UsageError(f"preprocess must be a name like standardize, got {prep!r}")
         with np.errstate(all="ignore"):
             fit_preprocess(prep, np.ones((2, *spec.input_shape), np.float32), spec)
