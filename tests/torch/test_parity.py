@@ -175,6 +175,22 @@ TORCH_OPT = {"sgd": "SGD", "adagrad": "Adagrad", "adadelta": "Adadelta", "rmspro
              "adam": "Adam", "adamw": "AdamW"}
 
 
+def lockstep(ours, theirs, opt, opt_t, rng, steps, after_step=None):
+    """``steps`` MSE steps of both models on the same random batches (16, 3) -> (16, 2)."""
+    loss_fn = nn.MSELoss()
+    for _ in range(steps):
+        x, y = rng.standard_normal((16, 3)), rng.standard_normal((16, 2))
+        opt.zero_grad()
+        loss_fn(ours(x), y)
+        ours.backward(loss_fn.backward())
+        opt.step()
+        opt_t.zero_grad()
+        torch.nn.functional.mse_loss(theirs(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        opt_t.step()
+        if after_step:
+            after_step()
+
+
 @pytest.mark.parametrize("name, hyper", OPTIMIZERS, ids=[f"{n}-{i}" for i, (n, _) in
                                                           enumerate(OPTIMIZERS)])
 def test_optimizer_100_steps(name, hyper):
@@ -185,16 +201,7 @@ def test_optimizer_100_steps(name, hyper):
     ours.load_state_dict(theirs.state_dict())
     opt = optim.get_optimizer(name, ours.parameters(), **hyper)
     opt_t = getattr(torch.optim, TORCH_OPT[name])(theirs.parameters(), **hyper)
-    loss_fn = nn.MSELoss()
-    for _ in range(100):
-        x, y = rng.standard_normal((16, 3)), rng.standard_normal((16, 2))
-        opt.zero_grad()
-        loss_fn(ours(x), y)
-        ours.backward(loss_fn.backward())
-        opt.step()
-        opt_t.zero_grad()
-        torch.nn.functional.mse_loss(theirs(torch.from_numpy(x)), torch.from_numpy(y)).backward()
-        opt_t.step()
+    lockstep(ours, theirs, opt, opt_t, rng, 100)
     for k, v in theirs.state_dict().items():
         assert rel_err(ours.state_dict()[k], v.numpy()) <= RTOL, k
 
@@ -220,17 +227,12 @@ def test_float64_data_given_to_a_float32_model_trains_in_float64(backward_first)
         assert p.grad.dtype == np.float64 and p.grad.shape == p.shape
     opt = optim.Adam(ours.parameters(), lr=0.01)
     opt_t = torch.optim.Adam(theirs.parameters(), lr=0.01)
-    for _ in range(20):
-        x, y = rng.standard_normal((16, 3)), rng.standard_normal((16, 2))
-        opt.zero_grad()
-        loss_fn(ours(x), y)
-        ours.backward(loss_fn.backward())
-        opt.step()
-        opt_t.zero_grad()
-        torch.nn.functional.mse_loss(theirs(torch.from_numpy(x)), torch.from_numpy(y)).backward()
-        opt_t.step()
+
+    def same_gradients():
         for p, pt in zip(ours.parameters(), theirs.parameters()):
             assert rel_err(p.grad, pt.grad.numpy()) <= 1e-12
+
+    lockstep(ours, theirs, opt, opt_t, rng, 20, after_step=same_gradients)
     for k, v in theirs.state_dict().items():
         assert ours.state_dict()[k].dtype == np.float64
         assert rel_err(ours.state_dict()[k], v.numpy()) <= 1e-12, k
