@@ -35,6 +35,6 @@ def engine_class(name: str) -> type[Engine]:
 
 def build_engine(name: str, **kwargs) -> Engine:
     """``build_engine("numpy", spec=..., loss=..., optimizer=..., lr=..., seed=...)``, and
-    optionally optimizer_kwargs, loss_kwargs, dtype, l1 and device (torch only; the NumPy engine
-    ignores it): the engine's ``from_spec``."""
+    optionally optimizer_kwargs, loss_kwargs, dtype, l1, and device (torch only; the NumPy
+    engine ignores it): the engine's ``from_spec``."""
     return engine_class(name).from_spec(**kwargs)

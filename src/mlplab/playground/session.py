@@ -49,6 +49,13 @@ _STRIDE = GRID // UNIT_GRID
 FRAME_BUDGET_S = 0.008   # training time per frame before the frame is drawn
 
 
+def square_view(X: np.ndarray) -> tuple[np.ndarray, float]:
+    """(centre (2,), half side) of the square the page shows for points X (n, 2): around
+    them with a 10% margin, both axes on one scale."""
+    lo, hi = X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
+    return (lo + hi) / 2, max(float(np.max(hi - lo)) / 2, 1e-3) * 1.1
+
+
 def _b64(a: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(a, dtype=np.uint8).tobytes()).decode("ascii")
 
@@ -105,9 +112,7 @@ class Session:
 
     def _build_grid(self) -> None:
         """A square view around the points and the GRID x GRID lattice over it, row 0 on top."""
-        X = self.raw.X
-        lo, hi = X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
-        centre, half = (lo + hi) / 2, max(float(np.max(hi - lo)) / 2, 1e-3) * 1.1
+        centre, half = square_view(self.raw.X)
         self.extent = [centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half]
         step = 2 * half / GRID
         xs = self.extent[0] + (np.arange(GRID) + 0.5) * step
@@ -453,10 +458,8 @@ def previews() -> dict[str, list[list[float]]]:
         if choice.classes:
             args["k"] = k
         ds = datalib.load(choice.registry, **args)
-        X = ds.X.astype(np.float64)
-        lo, hi = X.min(axis=0), X.max(axis=0)
-        half = max(float(np.max(hi - lo)) / 2, 1e-3) * 1.1   # the session's view: a square
-        uv = (X - (lo + hi) / 2) / (2 * half) + 0.5
+        centre, half = square_view(ds.X)                     # the session's view
+        uv = (ds.X.astype(np.float64) - centre) / (2 * half) + 0.5
         uv[:, 1] = 1 - uv[:, 1]                              # canvas rows grow downwards
         y = ds.y.astype(np.float64)
         if choice.problem == "regression":
