@@ -88,6 +88,16 @@ def _npz_inf_target(tmp):
     return ["train", tmp / "d.npz"], ["target 'y' holds 1 infinite value(s), the first at row 7"]
 
 
+def _npz_target_beyond_float32(tmp):
+    """A float64 target that float32 cannot hold: refused as in X, not trained on as inf."""
+    X, _ = _xy()
+    y = np.linspace(0, 1, len(X))
+    y[3] = 1e39
+    np.savez(tmp / "d.npz", X=X, y=y)
+    return ["train", tmp / "d.npz"], ["target 'y' holds 1 infinite value(s) (beyond float32's "
+                                      "range of 3.4e38), the first at row 3"]
+
+
 def _npz_one_class(tmp):
     X, _ = _xy()
     np.savez(tmp / "d.npz", X=X, y=np.array(["cat"] * len(X)))
@@ -165,7 +175,8 @@ def _image_folder_one_class(tmp):
                               "class: add a folder of another class)"])
 
 
-TRAIN = [_npz_inf_in_X, _npz_beyond_float32, _npz_inf_target, _npz_one_class, _csv_inf_cell,
+TRAIN = [_npz_inf_in_X, _npz_beyond_float32, _npz_inf_target,
+         _npz_target_beyond_float32, _npz_one_class, _csv_inf_cell,
          _csv_junk_cells, _csv_few_spellings, _csv_beyond_float32, _csv_inf_target,
          _csv_one_class, _csv_field_limit, _csv_field_limit_in_sniffed_lines,
          _image_folder_one_class]

@@ -91,11 +91,15 @@ def check_features(X: np.ndarray, source: str, name: str = "X") -> np.ndarray:
 
 
 def check_target(y: np.ndarray, source: str, name: str = "y") -> None:
-    """A numeric regression target (n,): NaN marks a missing target; infinity is refused."""
-    inf = np.isinf(np.asarray(y, dtype=np.float64))
+    """A numeric regression target (n,): NaN marks a missing target; infinity is refused,
+    also a value that float32 (what training uses) cannot hold, as in check_features."""
+    y = np.asarray(y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        inf = np.isinf(y.astype(np.float32))
     if inf.any():
-        raise DataError(f"{source}: target {name!r} holds {int(inf.sum())} infinite value(s), "
-                        f"the first at {_first(inf)}; fix or empty them (rows without a "
+        big = "" if np.isinf(y.astype(np.float64)).any() else " (beyond float32's range of 3.4e38)"
+        raise DataError(f"{source}: target {name!r} holds {int(inf.sum())} infinite value(s)"
+                        f"{big}, the first at {_first(inf)}; fix or empty them (rows without a "
                         "target are dropped)")
 
 
