@@ -223,9 +223,13 @@ def test_stream_never_runs_more_than_two_frames_ahead(client):
         ws.send_json({"type": "play"})
         f2 = _frame(ws, ack=False)
         assert f2["frame_no"] == 2
+        # two frames unacknowledged: the server neither sends nor trains until an ack
+        entry = client.app.state.manager.get(sid)
+        held = (entry.session.epoch, entry.session.batch)
+        time.sleep(0.3)
+        assert (entry.session.epoch, entry.session.batch) == held and entry.playing
         ws.send_json({"type": "ack", "frame": 1})
         assert _frame(ws, ack=False)["frame_no"] == 3   # one ack, one more frame
-        entry = client.app.state.manager.get(sid)
         assert entry.playing
 
 

@@ -149,11 +149,12 @@ def test_divergence_stops_training_with_a_message():
 def test_explain_shows_one_sgd_step_on_the_nearest_point():
     s = Session(Config(layers=[2]))
     x = s.raw.X[7]
+    before = s.engine.state_dict()["0.weight"].copy()
     res = s.explain(float(x[0]) + 1e-4, float(x[1]))
     assert res["index"] == 7
     assert res["text"].startswith("mlplab explain 2-2-tanh-1")
     assert "SGD" in res["text"] and "bce_logits" in res["text"]
-    before = s.engine.state_dict()["0.weight"].copy()
+    # explain steps a float64 copy: the page's network is not changed
     np.testing.assert_array_equal(s.engine.state_dict()["0.weight"], before)
 
 
