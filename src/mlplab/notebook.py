@@ -31,11 +31,6 @@ from mlplab.errors import UsageError
 
 __all__ = ["Figure", "Run", "history_frame", "load_run", "run"]
 
-# metrics.json's split/metric columns, as the comparison table orders and names them
-_SPLITS = ("train", "val", "test")
-_METRICS = ("loss", "accuracy", "mse", "mae", "r2")
-_LABELS = {"loss": "loss", "accuracy": "acc", "mse": "MSE", "mae": "MAE", "r2": "R²"}
-
 # report.html's own stylesheet styles <body>; inline, only the report's own elements are
 _SCOPED_CSS = """.mlplab-run table{border-collapse:collapse;margin:0.5em 0;font-size:13px}
 .mlplab-run th,.mlplab-run td{border:1px solid #ccc;padding:3px 8px;text-align:right}
@@ -117,17 +112,11 @@ class Run:
         outcome, epochs, seconds, then ``"<split> <metric>"`` columns as floats (``acc`` as
         a fraction, not a percentage; NaN where a model has no such value), and
         ``best loss``/``best epoch`` where the run kept the best evaluation epoch."""
+        from mlplab.report.tables import LABELS, columns
+
         pd = _pandas()
         models = self.metrics.get("models", {})
-        cols = []
-        for split in _SPLITS:
-            for m in _METRICS:
-                # a regression loss is its MSE column already, as in the printed table
-                if m == "loss" and any("mse" in i.get(split, {}) for i in models.values()):
-                    continue
-                if any(m in i.get(split, {}) for i in models.values()):
-                    cols.append((split, m))
-        best = any("best" in i for i in models.values())
+        cols, best = columns(models)   # the printed table's columns, in its order
         rows = []
         for info in models.values():
             row = {"params": info.get("params"), "status": info.get("status"),
@@ -135,7 +124,7 @@ class Run:
                    "epochs": info.get("epochs"), "seconds": info.get("seconds")}
             for split, m in cols:
                 v = info.get(split, {}).get(m)
-                row[f"{split} {_LABELS[m]}"] = float("nan") if v is None else float(v)
+                row[f"{split} {LABELS[m]}"] = float("nan") if v is None else float(v)
             if best:
                 b = info.get("best") or {}
                 row["best loss"] = b.get("loss", float("nan"))
@@ -151,11 +140,12 @@ class Run:
     def history(self) -> dict:
         """Model key -> mlplab.train.History, read from ``history/<key>.json`` (a key's "/"
         is "__" in the file name); models without a history file (not trained) are absent."""
+        from mlplab.runfolder import stem
         from mlplab.train.history import History
 
         out = {}
         for key in self.models:
-            path = self.path / "history" / f"{key.replace('/', '__')}.json"
+            path = self.path / "history" / f"{stem(key)}.json"
             if path.is_file():
                 out[key] = History.from_json(path)
         return out
@@ -181,22 +171,21 @@ class Run:
         or probabilities (classification, as the model's last layer gives them)."""
         import numpy as np
 
-        from mlplab import nn
-        from mlplab.experiments.preprocess import load_preprocess
+        from mlplab.runfolder import RunFolder
         from mlplab.train import build_engine
 
-        stem = model.replace("/", "__")
-        weights = self.path / "weights" / f"{stem}.npz"
+        # read as predict and report read a run: every file checked (a DataError names it)
+        folder = RunFolder(self.path, self.config)
         saved = sorted(p.stem.replace("__", "/") for p in (self.path / "weights").glob("*.npz"))
-        if not weights.is_file():
+        entry = folder.entry(model.rsplit("/", 1)[-1])
+        if entry is None or not folder.weights_file(model).is_file():
             raise UsageError(f"model {model!r}: {self.path} has no saved weights of it; choose "
                              f"one of {', '.join(saved) or 'none (nothing was saved)'}")
-        name = stem.rsplit("__", 1)[-1]
-        entry = next(m for m in self.config.get("models", []) if m.get("name") == name)
-        transform, target = load_preprocess(weights.with_name(f"{stem}.preprocess.json"))
-        engine = build_engine("numpy", spec=entry["spec"], loss=entry["loss"], optimizer="sgd",
-                              lr=0.1, seed=0)
-        engine.load_state_dict(nn.load(weights)[0])
+        spec, state = folder.weights(model, entry)
+        transform, target, _ = folder.preprocess(model, spec)
+        engine = build_engine("numpy", spec=spec, loss=entry["loss"], optimizer="sgd", lr=0.1,
+                              seed=0)
+        engine.load_state_dict(state)
         out = engine.predict(np.asarray(X), transform=transform)
         return target.inverse(out) if target else out
 

@@ -497,7 +497,7 @@ class RunFolder:
         return spec
 
     def weights_file(self, key: str) -> Path:
-        return self.path / "weights" / f"{key.replace('/', '__')}.npz"
+        return self.path / "weights" / f"{stem(key)}.npz"
 
     def weights(self, key: str, entry: dict):
         """``(spec, state dict)`` of a saved model; ``key`` is its metrics key."""
@@ -506,11 +506,17 @@ class RunFolder:
 
     def preprocess(self, key: str, spec=None):
         """``(transform, target scaler or None, dict)`` of a saved model's preprocessing."""
-        path = self.path / "weights" / f"{key.replace('/', '__')}.preprocess.json"
+        path = self.path / "weights" / f"{stem(key)}.preprocess.json"
         width = None
         if spec is not None and len(spec.input_shape) == 1:
             width = spec.input_shape[0]
         return read_preprocess(path, width)
+
+
+def stem(key: str) -> str:
+    """A model's metrics key as the stem of its files under weights/, history/ and
+    checkpoints/: "fashion-mnist/mlp" -> "fashion-mnist__mlp"."""
+    return key.replace("/", "__")
 
 
 def figure_files(run: RunFolder) -> list[tuple[Path, str]]:
@@ -520,4 +526,4 @@ def figure_files(run: RunFolder) -> list[tuple[Path, str]]:
 
 
 __all__ = ["RunFolder", "check_config", "check_metrics", "damaged", "read_json",
-                      "read_preprocess", "read_weights"]
+           "read_preprocess", "read_weights", "stem"]

@@ -79,7 +79,9 @@ class ModelJob:
     @property
     def stem(self) -> str:
         """The key as a file name (weights/, history/, checkpoints/)."""
-        return self.key.replace("/", "__")
+        from mlplab.runfolder import stem
+
+        return stem(self.key)
 
     @property
     def preprocess(self) -> str:

@@ -384,7 +384,9 @@ def load_run_model(run_dir, model: str | None = None):
         else:
             raise UsageError(f"{run_dir}: the run has several models; choose one with --model "
                              f"({', '.join(files)})")
-    key = model.replace("/", "__")
+    from mlplab.runfolder import stem
+
+    key = stem(model)
     if key not in files:
         raise UsageError(f"--model {model!r}: the run has no saved model of that name; choose "
                          f"one of {', '.join(files)}")

@@ -344,7 +344,9 @@ def _linear_weights(run_dir: Path, key: str) -> list[np.ndarray]:
     """The 2-D weight matrices (out, in) of a saved model, first layer first; [] when the
     model saved none (diverged, scikit-learn). The file is the runner's weights/<key>.npz,
     '/' in the key written as '__'."""
-    path = run_dir / "weights" / f"{key.replace('/', '__')}.npz"
+    from mlplab.runfolder import stem
+
+    path = run_dir / "weights" / f"{stem(key)}.npz"
     if not path.is_file():
         return []
     from mlplab.nn import load

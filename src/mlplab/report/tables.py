@@ -9,9 +9,9 @@ METRIC_ORDER = ("loss", "accuracy", "mse", "mae", "r2")
 LABELS = {"loss": "loss", "accuracy": "acc", "mse": "MSE", "mae": "MAE", "r2": "R²"}
 
 
-def comparison(metrics: dict) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: model, status, epochs, seconds, then split/metric columns present."""
-    models = metrics["models"]
+def columns(models: dict) -> tuple[list[tuple[str, str]], bool]:
+    """The (split, metric) columns present in metrics.json's ``models`` (in table order),
+    and whether any model kept its best evaluation epoch."""
     cols = []
     for split in SPLIT_ORDER:
         for m in METRIC_ORDER:
@@ -19,7 +19,13 @@ def comparison(metrics: dict) -> tuple[list[str], list[list[str]]]:
                 continue  # a regression loss is the MSE column already
             if any(m in info.get(split, {}) for info in models.values()):
                 cols.append((split, m))
-    best = any("best" in info for info in models.values())
+    return cols, any("best" in info for info in models.values())
+
+
+def comparison(metrics: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: model, status, epochs, seconds, then split/metric columns present."""
+    models = metrics["models"]
+    cols, best = columns(models)
     header = ["model", "params", "status", "epochs", "seconds"] + [
         f"{split} {LABELS[m]}" for split, m in cols] + (["best@epoch"] if best
                                                           else [])

@@ -9,14 +9,15 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 
 from mlplab.report.plots import _plt, _save
+from mlplab.runfolder import stem
 from mlplab.sweep.report import label
+from mlplab.train.history import History
 
 
 def draw(folder: Path, plan, summary: dict) -> list[Path]:
@@ -66,15 +67,6 @@ def seed_points(summary: dict, path: Path) -> Path:
     return _save(fig, path)
 
 
-def _read_history(path: Path) -> dict[str, np.ndarray]:
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return {}
-    return {k: np.array([float(r[k]) if r[k] not in ("", None) else np.nan for r in rows])
-            for k in rows[0]}
-
-
 def mean_curves(finished: dict[str, list[Path]], path: Path) -> Path | None:
     """Loss per epoch of each model, mean over the seeds that finished (``finished``: model
     -> their run folders), band ± one sd. Seeds that stopped early contribute to the
@@ -82,10 +74,12 @@ def mean_curves(finished: dict[str, list[Path]], path: Path) -> Path | None:
     curves: dict[str, dict[str, list[np.ndarray]]] = {}
     for m, runs in finished.items():
         for run in runs:
-            f = run / "history" / f"{m.replace('/', '__')}.csv"
+            f = run / "history" / f"{stem(m)}.json"
             if not f.is_file():
                 continue
-            for col, v in _read_history(f).items():
+            h = History.from_json(f)    # the runner's own record, unrounded
+            for col in h.columns:
+                v = np.array(h.column(col), dtype=float)
                 if col.endswith("_loss") and np.all(np.isfinite(v)):
                     curves.setdefault(col, {}).setdefault(m, []).append(v)
     if not curves:
