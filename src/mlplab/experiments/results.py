@@ -101,7 +101,7 @@ def _over_seeds(runs_dir: Path, names, progress) -> list[str]:
     """The "over seeds" section: each OVER_SEEDS experiment run once per seed on local
     worker processes (mlplab.sweep), its table of mean ± sd [95% CI] and paired results."""
     from mlplab.sweep import Plan, run_plan
-    from mlplab.sweep.report import caption, md_table, seeds_table
+    from mlplab.sweep.report import caption, seeds_table
 
     parts = ["## Over seeds", "",
              "One seed is an anecdote: the same experiments once per seed (weights and "
@@ -123,6 +123,6 @@ def _over_seeds(runs_dir: Path, names, progress) -> list[str]:
         parts += [f"### {name} over seeds {seeds[0]}-{seeds[-1]}", "",
                   f"`mlplab run {name}{flag} --seeds {seeds[0]}-{seeds[-1]}`: "
                   f"{outcome.seconds:.1f} s on local worker processes.", "",
-                  md_table(*seeds_table(outcome.summary)), "",
+                  markdown(*seeds_table(outcome.summary)), "",
                   caption(outcome.summary) + ".", ""]
     return parts

@@ -6,15 +6,17 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from mlplab.report.tables import LABELS
+from mlplab.report.tables import markdown as md_table
+
 _SPLITS = ("train", "val", "test")
 _ORDER = ("accuracy", "mse", "mae", "r2", "loss")
-_LABELS = {"loss": "loss", "accuracy": "acc", "mse": "MSE", "mae": "MAE", "r2": "R²"}
 
 
 def label(metric: str) -> str:
     """"val.mse" -> "val MSE"."""
     split, _, m = metric.partition(".")
-    return f"{split} {_LABELS.get(m, m)}"
+    return f"{split} {LABELS.get(m, m)}"
 
 
 def num(metric: str, v) -> str:
@@ -141,13 +143,6 @@ def caption(summary: dict) -> str:
                 "better than the baseline; p: paired t-test")
     return (f"{summary['model']}, validation only: mean ± sd over seeds, [95% CI] for the "
             f"metric chosen on; * chosen")
-
-
-def md_table(header, rows) -> str:
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def rich(summary: dict):
