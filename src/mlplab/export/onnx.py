@@ -35,6 +35,7 @@ import numpy as np
 
 from mlplab.errors import DataError, SpecError, UsageError
 from mlplab.spec import LayerSpec, ModelSpec
+from mlplab.train.engine import task_of, threshold_of
 
 OPSET = 17          # LayerNormalization is an opset-17 operator; GELU is composed from Erf
 IR_VERSION = 8      # the IR version of opset 17: older runtimes refuse newer IR versions
@@ -251,13 +252,11 @@ def _preprocess(g: _Graph, x: str, prep: dict | None, flat: bool) -> str:
 
 
 # --------------------------------------------------------------------------- heads
-THRESHOLDS = {"bce": 0.5, "bce_logits": 0.0}   # NumpyEngine.threshold: a probability or a logit
+BINARY = ("bce", "bce_logits")   # one output column, thresholded as the engines do
 
 
 def _head(g: _Graph, z: str, k: int, loss: str, target: dict | None) -> list[tuple[str, list]]:
     """Output nodes after the network's outputs ``z`` (batch, k); returns (name, shape)."""
-    from mlplab.train.engine import task_of
-
     TP = g.onnx.TensorProto
     if task_of(loss) == "regression":
         if target is not None:   # TargetScaler.inverse: outputs * std + mean, in float32
@@ -270,7 +269,7 @@ def _head(g: _Graph, z: str, k: int, loss: str, target: dict | None) -> list[tup
         g.op("Identity", [z], out="values")
         return [("values", [BATCH, k])]
     g.op("Identity", [z], out="outputs")
-    if loss == "cross_entropy" or k > 1 and loss not in THRESHOLDS:
+    if loss == "cross_entropy" or k > 1 and loss not in BINARY:
         g.op("Softmax", [z], out="probabilities", axis=1)
         g.op("ArgMax", [z], out="label", axis=1, keepdims=0)
         return [("label", [BATCH]), ("probabilities", [BATCH, k]), ("outputs", [BATCH, k])]
@@ -280,7 +279,7 @@ def _head(g: _Graph, z: str, k: int, loss: str, target: dict | None) -> list[tup
         g.op("ArgMax", [z], out="label", axis=1, keepdims=0)
         return [("label", [BATCH]), ("probabilities", [BATCH, k]), ("outputs", [BATCH, k])]
     g.op("Concat", [g.op("Sub", [g.const([[1.0]]), p]), p], out="probabilities", axis=1)
-    above = g.op("Greater", [z, g.const(THRESHOLDS[loss])])
+    above = g.op("Greater", [z, g.const(threshold_of(loss))])
     flat = g.op("Squeeze", [above, g.const([1], "axes", np.int64)])
     g.op("Cast", [flat], out="label", to=TP.INT64)
     return [("label", [BATCH]), ("probabilities", [BATCH, 2]), ("outputs", [BATCH, 1])]
@@ -429,11 +428,9 @@ def export_onnx(run_dir, out=None, *, model: str | None = None, input_shape=None
         except ValueError:
             raise UsageError(f"--input-shape {input_shape!r}: expected sizes joined by x, "
                              "e.g. 28x28 or 9") from None
-    from mlplab.train.engine import task_of
-
     loss = entry["loss"]
     meta = {"model": key, "task": task_of(loss),
-            "threshold": THRESHOLDS.get(loss, 0.0),
+            "threshold": threshold_of(loss),
             "engine": config.get("engine", "numpy"), "run": Path(run_dir).name}
     if schema:
         meta["schema"] = schema

@@ -10,7 +10,6 @@ finished.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -22,11 +21,10 @@ from mlplab.util import lookup
 
 
 def default_workers() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:   # macOS, Windows
-        return os.cpu_count() or 1
+    """One worker per core this process may use (mlplab.threads.cores)."""
+    from mlplab.threads import cores
+
+    return cores()
 
 
 def _local_worker_init() -> None:
