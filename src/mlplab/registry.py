@@ -399,9 +399,6 @@ class LossKind:
     def torch_class(self):
         return getattr(_torch_nn(), self.torch_name)
 
-    def build_torch(self, **kwargs):
-        return self.torch_class()(**kwargs)
-
 
 LOSSES: dict[str, LossKind] = {k.name: k for k in (
     LossKind("mse", "regression", lo.MSELoss, "MSELoss", "mean squared error (MSELoss)"),

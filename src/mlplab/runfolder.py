@@ -25,7 +25,6 @@ The checks are about the folder's own consistency; whether new data fit the mode
 from __future__ import annotations
 
 import json
-import math
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -202,18 +201,6 @@ def check_schema(c: _Checker, where: str, s) -> None:
         c.get(s, "grayscale", where, lambda v: isinstance(v, bool), "true or false")
 
 
-def schema_width(s: dict) -> int:
-    """The number of features a checked schema's rows become (before flattening images)."""
-    if s["format"] == "csv":
-        return sum(len(c["levels"]) if c["kind"] == "categorical" else
-                   len(c["parts"]) if c["kind"] == "date" else 1 for c in s["columns"])
-    if s["format"] == "npz":
-        return math.prod(s["input_shape"])
-    h, w = s["image_size"]
-    return h * w * (1 if s["grayscale"] else 3)
-
-
-# -- metrics.json ----------------------------------------------------------------------------
 def _number_or_none(v) -> bool:
     return v is None or _is_number(v)
 

@@ -86,7 +86,7 @@ def write_results(out: Path, runs_dir: Path, seed: int = 0, names=None, progress
                 parts += [f"- {key} ({info['status']}): {info['message']}"]
         parts += [f"- {n}" for n in exp.notes] + [""]
     if seeds:
-        parts += _over_seeds(runs_dir, names, progress)
+        parts += _over_seeds(runs_dir, names)
     atomic_write_text(out, "\n".join(parts))
     return Path(out)
 
@@ -97,7 +97,7 @@ OVER_SEEDS = {"auto-mpg": (range(20), None), "nonlinear": (range(10), None),
               "fashion-mnist": (range(5), 1)}
 
 
-def _over_seeds(runs_dir: Path, names, progress) -> list[str]:
+def _over_seeds(runs_dir: Path, names) -> list[str]:
     """The "over seeds" section: each OVER_SEEDS experiment run once per seed on local
     worker processes (mlplab.sweep), its table of mean ± sd [95% CI] and paired results."""
     from mlplab.sweep import Plan, run_plan

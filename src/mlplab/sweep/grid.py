@@ -89,9 +89,6 @@ class Axis:
     values: tuple
     raw: tuple          # the values as typed, for messages and labels
 
-    def label(self, i: int) -> str:
-        return self.raw[i]
-
 
 def parse_set(text: str) -> Axis:
     """``"models.mlp.lr=0.001,0.003"`` -> Axis("models.mlp.lr", (0.001, 0.003))."""

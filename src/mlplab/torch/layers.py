@@ -78,9 +78,6 @@ def gelu(approximate: str = "none"):
     return torch.nn.GELU(approximate=approximate)
 
 
-# Views of mlplab.registry.LAYERS: ACTIVATIONS[name](*argument) and LAYERS[kind](layer, input
-# shape without the batch dimension, ctx), ctx carrying the seed a Dropout draws from.
+# A view of mlplab.registry.LAYERS: ACTIVATIONS[name](*argument) builds a torch activation.
 ACTIVATIONS = {name: (lambda *args, k=kind: k.torch(args, (), {}))
                for name, kind in _KINDS.items() if kind.activation}
-LAYERS = {name: (lambda layer, shape, ctx, k=kind: k.torch(layer.args, shape, ctx))
-          for name, kind in _KINDS.items() if not kind.activation}

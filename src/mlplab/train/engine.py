@@ -21,7 +21,6 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from mlplab import nn
-from mlplab.engines import ENGINES, build_engine  # noqa: F401  (re-exported: the registry)
 from mlplab.optim import get_optimizer
 from mlplab.spec import ModelSpec
 from mlplab.train.metrics import predicted_classes

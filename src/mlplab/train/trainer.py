@@ -54,7 +54,6 @@ class Trainer:
             raise ValueError(f"Trainer: batch_size must be at least 1, got {batch_size}")
         self.engine, self.epochs, self.batch_size = engine, int(epochs), int(batch_size)
         self.seed, self.shuffle, self.drop_last = seed, shuffle, drop_last
-        self.early_stopping = early_stopping
         self.checkpoint = Path(checkpoint) if checkpoint else None
         # augment(xb, rng) -> xb; its generator is derived from (seed, epoch, batch), so a
         # resumed run draws the same transformations without saving any state
