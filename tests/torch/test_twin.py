@@ -274,3 +274,10 @@ def test_a_clear_message_when_torch_is_absent():
                          check=True).stdout.splitlines()
     assert out == [TORCH_MISSING, TORCH_MISSING]
     assert TORCH_MISSING == "the PyTorch twin needs torch: pip install 'mlplab[torch]'"
+
+
+def test_every_lazy_name_of_mlplab_torch_resolves():
+    import mlplab.torch as twin
+
+    for name in twin._LAZY:
+        assert getattr(twin, name) is not None, name

@@ -29,7 +29,7 @@ def require_torch():
 _LAZY = {
     "build": "builder", "copy_weights": "builder", "init_weights": "builder",
     "load_state": "builder",
-    "to_torch_dtype": "builder", "ACTIVATIONS": "layers", "LAYERS": "layers", "Step": "layers",
+    "to_torch_dtype": "builder", "ACTIVATIONS": "layers", "Step": "layers",
     "Dropout": "layers", "MLPMixer": "mixer", "MixerBlock": "mixer", "MlpBlock": "mixer",
     "TorchEngine": "engine", "LOSSES": "engine", "OPTIMIZERS": "engine",
     "resolve_device": "engine",
