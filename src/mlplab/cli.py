@@ -13,7 +13,6 @@ they do not catch.
 from __future__ import annotations
 
 import importlib
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -131,19 +130,6 @@ def main(
     """Multilayer perceptrons you can see, check and compare."""
 
 
-@contextmanager
-def _user_error(kind: type[MlplabError], *types: type[Exception], message=str):
-    """Re-raise ``types`` from the block as ``kind(message(error))``: a thin adapter for the
-    places that still report a user's mistake with a built-in exception (see the callers);
-    anything else passes unchanged."""
-    try:
-        yield
-    except MlplabError:
-        raise
-    except types as e:
-        raise kind(message(e)) from e
-
-
 @app.command()
 def summary(
     spec: str = typer.Argument(..., help="Model spec, e.g. 784-256-relu-10 or "
@@ -230,10 +216,9 @@ def _run_and_show(exp, out, quiet, console, resume: bool = False):
 
     with TerminateAsInterrupt() as term:
         try:
-            # torch missing for --engine torch: mlplab.torch.require_torch raises ImportError
-            with _user_error(UsageError, ImportError):
-                run_dir = run_experiment(exp, out, progress=not quiet, console=console,
-                                         resume=resume)
+            # torch missing for --engine torch is a UsageError too (mlplab.torch.TorchMissing)
+            run_dir = run_experiment(exp, out, progress=not quiet, console=console,
+                                     resume=resume)
         except RunInterrupted as e:
             code, by = (143, "terminated by SIGTERM") if term.received else (130, "interrupted")
             _show(console, e.run_dir)

@@ -266,8 +266,6 @@ def run(name: str, *, epochs: int | None = None, seed: int | None = None, out="r
         print(f"interrupted: the report of what ran is in {e.run_dir}", file=sys.stderr,
               flush=True)
         return load_run(e.run_dir)
-    except ImportError as e:   # torch missing for engine="torch"
-        raise UsageError(str(e)) from None
     finally:
         _restore_matplotlib_backend(backend)
     return load_run(folder)

@@ -2,7 +2,8 @@
 Trainer through :class:`mlplab.torch.engine.TorchEngine` (``--engine torch``).
 
 Needs the ``[torch]`` extra. Importing ``mlplab.torch`` itself never fails; the first use of
-anything that needs torch raises one clear ImportError when torch is absent::
+anything that needs torch raises one clear :class:`TorchMissing` (an ImportError, and a
+UsageError: one line from the CLI and the notebook API) when torch is absent::
 
     from mlplab.torch import build, copy_weights, TorchEngine
     model = build("784-256-relu-10", seed=0)      # torch.nn.Sequential, keys "0.weight", ...
@@ -13,15 +14,22 @@ from __future__ import annotations
 
 import importlib
 
+from mlplab.errors import UsageError
+
 TORCH_MISSING = "the PyTorch twin needs torch: pip install 'mlplab[torch]'"
 
 
+class TorchMissing(UsageError, ImportError):
+    """torch is not installed: an ImportError where code expects one, and a UsageError (the
+    user can fix it) for the CLI's and the notebook API's error boundary."""
+
+
 def require_torch():
-    """Return the ``torch`` module, or raise ImportError with the install hint."""
+    """Return the ``torch`` module, or raise TorchMissing with the install hint."""
     try:
         import torch
     except ImportError:
-        raise ImportError(TORCH_MISSING) from None
+        raise TorchMissing(TORCH_MISSING) from None
     return torch
 
 
@@ -35,7 +43,7 @@ _LAZY = {
     "resolve_device": "engine",
 }
 
-__all__ = ["TORCH_MISSING", "require_torch", *_LAZY]
+__all__ = ["TORCH_MISSING", "TorchMissing", "require_torch", *_LAZY]
 
 
 def __getattr__(name: str):
