@@ -208,6 +208,11 @@ def run(
     _run_and_show(exp, out, quiet, console, resume=resume)
 
 
+def _stopped_by(term) -> tuple[int, str]:
+    """(exit code, words) of a run stopped by a signal: SIGTERM 143, Ctrl-C 130."""
+    return (143, "terminated by SIGTERM") if term.received else (130, "interrupted")
+
+
 def _run_and_show(exp, out, quiet, console, resume: bool = False):
     """Run ``exp`` and print its table; Ctrl-C prints what ran and exits 130, SIGTERM does
     the same and exits 143 (128 + 15)."""
@@ -220,11 +225,11 @@ def _run_and_show(exp, out, quiet, console, resume: bool = False):
             run_dir = run_experiment(exp, out, progress=not quiet, console=console,
                                      resume=resume)
         except RunInterrupted as e:
-            code, by = (143, "terminated by SIGTERM") if term.received else (130, "interrupted")
+            code, by = _stopped_by(term)
             _show(console, e.run_dir)
             raise fail(f"{by}; the report of what ran is in {e.run_dir}", code=code) from None
         except KeyboardInterrupt as e:   # outside training, or a second Ctrl-C / SIGTERM
-            code, by = (143, "terminated by SIGTERM") if term.received else (130, "interrupted")
+            code, by = _stopped_by(term)
             kept = " ".join(getattr(e, "__notes__", ())) or \
                 "no model had been saved, so nothing was kept"
             raise fail(f"{by} before the run finished; {kept}", code=code) from None

@@ -109,7 +109,6 @@ def read_idx(path: str | os.PathLike, expect_magic: int | None = None) -> np.nda
             raise DataError(
                 f"{path}: corrupt or truncated gzip ({e}); delete the file and download it again"
             ) from e
-        if len(raw) > top:
-            check_data_bytes(len(raw), str(path), "its decompressed contents",
-                             "check that it is the official IDX file")
+        check_data_bytes(len(raw), str(path), "its decompressed contents",
+                         "check that it is the official IDX file")
     return parse_idx(raw, source=str(path), expect_magic=expect_magic)

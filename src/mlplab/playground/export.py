@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from mlplab.playground.schema import DATASETS
+from mlplab.playground.schema import DATASETS, loader_args
 
 
 def _value(v) -> str:
@@ -45,10 +45,7 @@ def data_entry(s) -> tuple[str, dict, dict]:
                 "test_fraction": test_fraction, "seed": c.seed}
         split = {"train": "train", "eval": ["test"]}
     else:
-        args = {**choice.args, "n": c.points,
-                "noise": choice.noise if c.noise is None else c.noise, "seed": c.seed}
-        if choice.classes:
-            args["k"] = c.classes
+        args = loader_args(c)
         split = {"val_fraction": test_fraction, "eval": ["val"]}
     args["features"] = list(c.features)
     return choice.registry, args, split

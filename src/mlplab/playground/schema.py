@@ -139,6 +139,17 @@ class Control(BaseModel):
     frame: int | None = Field(None, ge=0)
 
 
+def loader_args(config: Config) -> dict:
+    """The keyword arguments of a generated data set's loader for ``config`` (its points,
+    noise or the data set's default, seed, and class count where the set takes one)."""
+    choice = DATASETS[config.dataset]
+    args = {**choice.args, "n": config.points,
+            "noise": choice.noise if config.noise is None else config.noise, "seed": config.seed}
+    if choice.classes:
+        args["k"] = config.classes
+    return args
+
+
 def options() -> dict:
     """Choices and bounds for the page's controls."""
     return {

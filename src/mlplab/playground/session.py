@@ -39,6 +39,7 @@ from mlplab.playground.schema import (
     OPTIMIZERS,
     Config,
     Upload,
+    loader_args,
 )
 from mlplab.spec import ModelSpec
 from mlplab.train import metrics as M
@@ -102,11 +103,7 @@ class Session:
         if config.dataset == "upload":
             raw = _read_upload(upload, config.problem, test_fraction, config.seed)
             return raw, raw.splits["train"], raw.splits["test"]
-        args = {**choice.args, "n": config.points, "seed": config.seed,
-                "noise": choice.noise if config.noise is None else config.noise}
-        if choice.classes:
-            args["k"] = config.classes
-        raw = datalib.load(choice.registry, **args)
+        raw = datalib.load(choice.registry, **loader_args(config))
         parts = train_val_test_split(len(raw.y), val=test_fraction, test=0.0, seed=config.seed)
         return raw, parts["train"], parts["val"]
 
@@ -450,14 +447,11 @@ def previews() -> dict[str, list[list[float]]]:
     noise and class count, seed 0) in the unit square, for the data buttons' thumbnails.
     ``value`` is the class, or for regression the target scaled to [-1, 1]."""
     out = {}
-    k = Config().classes
     for name, choice in DATASETS.items():
         if name == "upload":
             continue
-        args = {**choice.args, "n": PREVIEW_POINTS, "noise": choice.noise, "seed": 0}
-        if choice.classes:
-            args["k"] = k
-        ds = datalib.load(choice.registry, **args)
+        config = Config(dataset=name, problem=choice.problem, points=PREVIEW_POINTS, seed=0)
+        ds = datalib.load(choice.registry, **loader_args(config))
         centre, half = square_view(ds.X)                     # the session's view
         uv = (ds.X.astype(np.float64) - centre) / (2 * half) + 0.5
         uv[:, 1] = 1 - uv[:, 1]                              # canvas rows grow downwards

@@ -19,11 +19,6 @@ def _console():
     return cli_console()
 
 
-def _error(message: str, code: int) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg="red")
-    return typer.Exit(code)
-
-
 def run_seeds(exp, seeds: str, *, seed: int | None = None, out: Path,
               workers: int | None = None, backend: str = "local", address: str | None = None,
               resume: bool = False, quiet: bool = False, console=None) -> None:
@@ -109,9 +104,11 @@ def _execute(plan, out, workers, backend, address, resume, quiet, console) -> No
     console.print(f"{outcome.ran} trials in {outcome.seconds:.1f} s; summary: "
                   f"{outcome.folder / 'summary.md'}", highlight=False)
     if outcome.interrupted:
-        code, by = (143, "terminated by SIGTERM") if term.received else (130, "interrupted")
-        raise _error(f"{by}; the {s['trials']['complete']} finished trials are kept in "
-                     f"{outcome.folder} (add --resume to finish)", code=code)
+        from mlplab.cli import _stopped_by, fail
+
+        code, by = _stopped_by(term)
+        raise fail(f"{by}; the {s['trials']['complete']} finished trials are kept in "
+                   f"{outcome.folder} (add --resume to finish)", code=code)
 
 
 class _progress:
