@@ -183,9 +183,9 @@ def test_worse_than_start_is_an_outcome_with_its_diagnosis():
     assert h.status == Outcome.WORSE_THAN_START == "worse_than_start"
     assert end > start
     assert h.message == (f"training loss ended above where it started ({start:.4g} -> "
-                         f"{end:.4g}, the initial and final weights on all 300 training rows) "
-                         "at epoch 3; inputs range over [-0.8583, 0.9898] and lr is 5: lower "
-                         "the learning rate")
+                         f"{end:.4g}, the initial and final weights on all {len(X)} training "
+                         f"rows) at epoch 3; inputs range over [{X.min():.4g}, {X.max():.4g}] "
+                         "and lr is 5: lower the learning rate")
 
 
 def test_worse_than_start_outranks_early_stopping_and_keeps_its_sentence():
@@ -193,9 +193,10 @@ def test_worse_than_start_outranks_early_stopping_and_keeps_its_sentence():
     h = Trainer(engine(lr=5.0), epochs=20, batch_size=32, progress=False,
                 early_stopping=EarlyStopping(patience=1)).fit((X, y), {"val": (X, y)})
     assert h.status == Outcome.WORSE_THAN_START and h.epochs == 2
+    best = h.records[0]["val_loss"]
     assert h.message.startswith("stopped after epoch 2: val loss has not improved for 1 epochs "
-                                "(best 1.444 at epoch 1); restored the best weights; training "
-                                "loss ended above where it started (")
+                                f"(best {best:.4g} at epoch 1); restored the best weights; "
+                                "training loss ended above where it started (")
 
 
 # -- EarlyStopping -------------------------------------------------------------------------------
