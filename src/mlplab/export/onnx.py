@@ -467,7 +467,10 @@ def _session(path):
 def predict_onnx(path, X) -> dict[str, np.ndarray]:
     """Run an exported model on raw rows ``X`` (batch, *input shape); returns its outputs by
     name (``label``/``probabilities``/``outputs``, or ``values``)."""
-    sess = _session(path)
+    return _run(_session(path), path, X)
+
+
+def _run(sess, path, X) -> dict[str, np.ndarray]:
     X = np.ascontiguousarray(X, dtype=np.float32)
     want = sess.get_inputs()[0].shape[1:]
     if list(X.shape[1:]) != list(want):
@@ -479,7 +482,10 @@ def predict_onnx(path, X) -> dict[str, np.ndarray]:
 
 def read_metadata(path) -> dict:
     """The ``"mlplab"`` description stored in an exported model."""
-    sess = _session(path)
+    return _metadata(_session(path), path)
+
+
+def _metadata(sess, path) -> dict:
     props = sess.get_modelmeta().custom_metadata_map
     if "mlplab" not in props:
         raise DataError(f"{path}: not written by `mlplab export` (no mlplab metadata)")
@@ -489,16 +495,18 @@ def read_metadata(path) -> dict:
 class OnnxModel:
     """An exported model behind the engine's ``predict``/``threshold``, for ``mlplab
     predict``: ``predict(X)`` gives what ``engine.predict`` (then the target's inverse
-    scaling) gives, from raw rows, because the preprocessing is inside the graph."""
+    scaling) gives, from raw rows, because the preprocessing is inside the graph. One
+    onnxruntime session serves the metadata and every prediction."""
 
     def __init__(self, path):
         self.path = Path(path)
-        self.meta = read_metadata(path)
+        self.session = _session(self.path)
+        self.meta = _metadata(self.session, self.path)
         self.threshold = float(self.meta.get("threshold", 0.0))
         self.task = self.meta.get("task")
 
     def predict(self, X, batch_size: int | None = None, transform=None):
-        out = predict_onnx(self.path, X)
+        out = _run(self.session, self.path, X)
         return out["values"] if "values" in out else out["outputs"]
 
 
