@@ -13,6 +13,22 @@ from pathlib import Path
 from mlplab.errors import MlplabError, UsageError
 
 
+def is_int(v) -> bool:
+    """An integer (Python's or NumPy's), not a bool."""
+    import numpy as np
+
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+def is_number(v) -> bool:
+    """A finite integer or float (Python's or NumPy's), not a bool."""
+    import math
+
+    import numpy as np
+
+    return (is_int(v) or isinstance(v, float | np.floating)) and math.isfinite(v)
+
+
 def unknown_name(registry, name, what: str) -> str:
     """The one wording for a name that is not in ``registry`` (any iterable of names):
     "unknown optimizer 'adamax'; choose one of sgd, adagrad, ..."."""

@@ -10,12 +10,10 @@ inputs (``LR_DEFAULTS``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from mlplab.data.dataset import DataError
+from mlplab.util import is_int, is_number
 
 MISSING_POLICIES = {
     "drop": "rows with a missing value are dropped",
@@ -115,10 +113,6 @@ class TrainOptions:
         return int(self.early_stopping)
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-
 def _check_types(o: TrainOptions) -> None:
     """The types the CLI guarantees, for Python callers too: one line naming the option
     instead of a TypeError further on."""
@@ -132,18 +126,18 @@ def _check_types(o: TrainOptions) -> None:
     if o.early_stopping is not None and o.early_stopping is not False:
         ints["--early-stopping"] = o.early_stopping
     for opt, v in ints.items():
-        if not _is_int(v):
+        if not is_int(v):
             raise DataError(f"{opt} {v!r}: must be an integer")
     if o.seed < 0:
         raise DataError(f"--seed {o.seed}: must be 0 or more")
-    if not isinstance(o.hidden, tuple | list) or not all(_is_int(w) for w in o.hidden):
+    if not isinstance(o.hidden, tuple | list) or not all(is_int(w) for w in o.hidden):
         raise DataError(f"--hidden {o.hidden!r}: need one or more positive integer widths, "
                         "e.g. 64,64")
     nums = {"--val-fraction": o.val_fraction, "--test-fraction": o.test_fraction}
     if o.lr is not None:
         nums["--lr"] = o.lr
     for opt, v in nums.items():
-        if not ((_is_int(v) or isinstance(v, float | np.floating)) and math.isfinite(v)):
+        if not is_number(v):
             raise DataError(f"{opt} {v!r}: must be a finite number")
 
 

@@ -35,7 +35,6 @@ experiment as a dict and validates it with :func:`from_dict` too).
 from __future__ import annotations
 
 import copy
-import math
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,10 +42,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mlplab.errors import ExperimentError  # re-exported here
 from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS
+from mlplab.util import is_int as _is_int
+from mlplab.util import is_number as _is_number
 from mlplab.util import unknown_name
 
 # [[models]] keys and what each means; name, spec and loss are required, and so are
@@ -92,14 +91,6 @@ DATA_KEYS: dict[str, str] = {
 # line naming the file, the model and the key, not a TypeError deep in the runner. A check is
 # (words for the message, test); keys of an experiment or model kind are left to the kind.
 _Check = tuple[str, Callable[[Any], bool]]
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-
-def _is_number(v) -> bool:
-    return (_is_int(v) or isinstance(v, float | np.floating)) and math.isfinite(v)
 
 
 def _is_text(v) -> bool:
@@ -234,8 +225,7 @@ def load_experiment(name_or_path: str) -> Experiment:
 
 def _kind(registry: dict, name, what: str, source: str):
     if name not in registry:
-        raise ExperimentError(f"{source}: unknown {what} {name!r}; choose one of "
-                              f"{', '.join(registry)}")
+        raise ExperimentError(f"{source}: {unknown_name(registry, name, what)}")
     return registry[name]
 
 

@@ -47,6 +47,7 @@ from mlplab.util import (
     check_file_name,
     check_out_folder,
     os_error_text,
+    unknown_name,
 )
 
 # body(run_dir, progress, console) -> True when a model was interrupted
@@ -128,8 +129,8 @@ def run_experiment(exp: Experiment, out_dir="runs", *, progress: bool = True,
     run left (same settings): models with a saved result are not trained again, the others
     continue from their checkpoints."""
     if exp.kind not in EXPERIMENT_KINDS:
-        raise ExperimentError(f"{exp.source}: unknown experiment kind {exp.kind!r}; choose "
-                              f"one of {', '.join(EXPERIMENT_KINDS)}")
+        raise ExperimentError(f"{exp.source}: "
+                              f"{unknown_name(EXPERIMENT_KINDS, exp.kind, 'experiment kind')}")
     out = Path(out_dir)
     check_file_name(exp.name, f"{exp.source + ': ' if exp.source else ''}experiment name")
     check_out_folder(out)
