@@ -149,9 +149,7 @@ class _DataFigures:
         if scaled:
             label = label.replace(" (loss)", f" (loss, {scaled}d target)")
         best = {_name(r): r.info["best"]["epoch"] for r in rs if r.info.get("best")}
-        splits = sorted({c[:-5] for r in rs for c in r.history.columns if c.endswith("_loss")},
-                        key=lambda s: list(plots.SPLIT_STYLES).index(s)
-                        if s in plots.SPLIT_STYLES else 9)
+        splits = plots.splits(hist)   # in the legend's order
         styles = ", ".join(f"{s} {_STYLE_WORDS.get(plots.SPLIT_STYLES.get(s), 'dash-dot')}"
                            for s in splits)
         many = len(hist) > plots.MANY_MODELS

@@ -101,7 +101,7 @@ def curves(histories: dict, path, *, metric: str | None = None, loss: str = "los
                 _draw_curves(ax, histories[name], quantity, f"C{i % 10}",
                              best.get(name) if quantity == "loss" else None)
             _style_curve_axis(ax, histories.values(), quantity, loss)
-        _curve_legend(fig, axes[0][-1], names, _splits(histories))
+        _curve_legend(fig, axes[0][-1], names, splits(histories))
         return _save(fig, path)
     ncols = MANY_MODELS
     blocks = math.ceil(len(names) / ncols)
@@ -120,7 +120,7 @@ def curves(histories: dict, path, *, metric: str | None = None, loss: str = "los
         block, col = divmod(i, ncols)
         for j in range(len(panels)):
             axes[block * len(panels) + j][col].axis("off")
-    _curve_legend(fig, axes[0][-1], [], _splits(histories))
+    _curve_legend(fig, axes[0][-1], [], splits(histories))
     fig.tight_layout()
     return _save(fig, path)
 
@@ -129,7 +129,8 @@ def _has(histories, quantity) -> bool:
     return any(c.endswith(f"_{quantity}") for h in histories.values() for c in h.columns)
 
 
-def _splits(histories) -> list[str]:
+def splits(histories) -> list[str]:
+    """The splits with a loss curve in ``histories`` (name -> History), in legend order."""
     found = {c[: -len("_loss")] for h in histories.values() for c in h.columns
              if c.endswith("_loss")}
     return [s for s in SPLIT_STYLES if s in found] + sorted(found - set(SPLIT_STYLES))
