@@ -27,6 +27,7 @@ from pathlib import Path
 import typer
 
 from mlplab.errors import UsageError
+from mlplab.limits import format_bytes
 
 _PARTIAL = re.compile(r"^\.(?P<name>.+)-(?P<stamp>\d{8}-\d{6})(?:-\d+)?\.partial$")
 _INCOMPLETE = re.compile(r"^(?P<name>[^.].*)-(?P<stamp>\d{8}-\d{6})(?:-\d+)?\.incomplete$")
@@ -179,11 +180,13 @@ def find_resumable(out, exp) -> Path:
                      f"resumed; remove it (mlplab runs clean --out {out}) and run again")
 
 
-def clean(out, *, incomplete: bool = False, dry_run: bool = False) -> list[Leftover]:
+def clean(out, *, incomplete: bool = False, dry_run: bool = False,
+          found: list[Leftover] | None = None) -> list[Leftover]:
     """Remove the partial folders of dead runs in ``out`` (and, with ``incomplete``, the
     incomplete folders); folders a live process writes stay. Returns what was (with
-    ``dry_run``: would be) removed."""
-    gone = [x for x in leftovers(out) if not x.running
+    ``dry_run``: would be) removed. ``found``: ``leftovers(out)`` when the caller has it."""
+    found = leftovers(out) if found is None else found
+    gone = [x for x in found if not x.running
             and (x.kind == "partial" or incomplete)]
     if not dry_run:
         for x in gone:
@@ -199,18 +202,11 @@ app = typer.Typer(help="Unfinished run folders (killed: .partial, failed: .incom
 _OUT_HELP = "The folder the runs were written to."
 
 
-def _human(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
-
-
 def _line(x: Leftover) -> str:
     when = x.started.strftime("%Y-%m-%d %H:%M:%S") if x.started else "?"
     saved = ", ".join(x.saved) if x.saved else "no model saved"
-    return f"{x.path}  {x.experiment}  started {when}  {x.state}  {_human(x.bytes)}  ({saved})"
+    size = format_bytes(x.bytes)
+    return f"{x.path}  {x.experiment}  started {when}  {x.state}  {size}  ({saved})"
 
 
 def _check_out(out: Path) -> None:
@@ -247,7 +243,7 @@ def clean_runs(
     process is writing)."""
     _check_out(out)
     found = leftovers(out)
-    gone = clean(out, incomplete=incomplete, dry_run=not yes)
+    gone = clean(out, incomplete=incomplete, dry_run=not yes, found=found)
     for x in gone:
         typer.echo(f"{'removed' if yes else 'would remove'} {_line(x)}")
     for x in found:
