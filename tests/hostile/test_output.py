@@ -92,6 +92,27 @@ def test_out_on_a_read_only_file_system(tmp_path, tmpfs):
     assert list(ro.iterdir()) == []
 
 
+def test_read_only_out_by_fault_injection(tmp_path, monkeypatch):
+    """The same refusal where no tmpfs can be mounted: the folder reports itself unwritable
+    and its file system read-only (os.access and os.statvfs, as util asks them)."""
+    import types
+    from pathlib import Path
+
+    from mlplab import util
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real_access, real_statvfs = os.access, os.statvfs
+    monkeypatch.setattr(util.os, "access", lambda p, mode, **kw: False if Path(p) == ro
+                        else real_access(p, mode, **kw))
+    monkeypatch.setattr(util.os, "statvfs", lambda p: types.SimpleNamespace(
+        f_flag=os.ST_RDONLY) if Path(p) == ro else real_statvfs(p))
+    code, output = invoke("run", "xor", "--epochs", 1, "-q", "--out", ro / "runs")
+    assert code == 2
+    one_error(output, f"--out {ro / 'runs'}", f"{ro} is on a read-only file system")
+    assert list(ro.iterdir()) == []
+
+
 def test_out_on_a_full_disk_before_anything_trained(tmp_path, tmpfs):
     full = tmpfs(16)
     fd = os.open(full / "filler", os.O_WRONLY | os.O_CREAT)
