@@ -387,7 +387,8 @@ def choose_columns(table: Table, target: Target, drop=(), categorical=()) -> tup
         if name in drop:
             dropped.append(f"{name!r} (--drop)")
             continue
-        cells = Cells.parse([r[j] for r, k in zip(table.rows, rows) if k], table.comma_decimal)
+        col = [r[j] for r, k in zip(table.rows, rows) if k]   # the kept rows' cells
+        cells = Cells.parse(col, table.comma_decimal)
         present = ~cells.missing
         n_present = int(present.sum())
         if n_present == 0:
@@ -395,14 +396,13 @@ def choose_columns(table: Table, target: Target, drop=(), categorical=()) -> tup
                             f"--drop {name} or fill it in")
         forced = name in categorical
         dates = None if forced or cells.numeric else read_dates(
-            name, [r[j] for r, k in zip(table.rows, rows) if k and not is_missing(r[j])])
+            name, [c for c in col if not is_missing(c)])
         if dates is not None:   # before the ID rule: distinct dates are not IDs
             columns.append(dates[0])
             notes.append(dates[1])
             continue
         n_text = int(cells.text.sum())
-        if not forced and numeric_with_junk(cells, {c for c, t in zip(
-                (r[j] for r, k in zip(table.rows, rows) if k), cells.text) if t}):
+        if not forced and numeric_with_junk(cells, {c for c, t in zip(col, cells.text) if t}):
             mask = np.zeros(len(table.rows), dtype=bool)
             mask[np.flatnonzero(rows)[cells.text]] = True
             raise DataError(f"{path}: column {name!r} holds numbers except {n_text} cell(s) "
@@ -413,8 +413,7 @@ def choose_columns(table: Table, target: Target, drop=(), categorical=()) -> tup
             distinct = np.unique(cells.values[present])
             first = number_name(distinct[0])
         else:
-            levels = {c for c, p in zip((r[j] for r, k in zip(table.rows, rows) if k), present)
-                      if p}
+            levels = {c for c, p in zip(col, present) if p}
             distinct, first = levels, next(iter(levels))
         cap = onehot_levels()
         if len(distinct) == 1:
