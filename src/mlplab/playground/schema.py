@@ -54,10 +54,11 @@ OPTIMIZERS = {"sgd": ("sgd", {}), "momentum": ("sgd", {"momentum": 0.9}),
               "nesterov": ("sgd", {"momentum": 0.9, "nesterov": True}),
               "rmsprop": ("rmsprop", {}), "adam": ("adam", {})}
 
-DatasetName = Literal["circle", "xor", "gaussian", "spiral", "moons", "blobs", "checkerboard",
-                      "plane", "multigauss", "upload"]
-FeatureName = Literal["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
-assert set(FeatureName.__args__) == set(FEATURES)
+# the names the page may send, read from the tables above: one list each
+DatasetName = Literal[tuple(DATASETS)]
+FeatureName = Literal[tuple(FEATURES)]
+ActivationName = Literal[tuple(ACTIVATIONS)]
+OptimizerName = Literal[tuple(OPTIMIZERS)]
 
 
 class Config(BaseModel):
@@ -76,12 +77,11 @@ class Config(BaseModel):
     features: list[FeatureName] = Field(default_factory=lambda: ["x1", "x2"], min_length=1,
                                         max_length=len(FEATURES))
     layers: list[int] = Field(default_factory=lambda: [4, 2], max_length=MAX_LAYERS)
-    activation: Literal["relu", "tanh", "sigmoid", "linear", "leakyrelu", "gelu",
-                        "silu"] = "tanh"
+    activation: ActivationName = "tanh"
     lr: float = Field(0.03, gt=0, le=10)
     regularization: Literal["none", "l1", "l2"] = "none"
     reg_rate: float = Field(0.0, ge=0, le=10)
-    optimizer: Literal["sgd", "momentum", "nesterov", "rmsprop", "adam"] = "sgd"
+    optimizer: OptimizerName = "sgd"
     dropout: float = Field(0.0, ge=0, le=0.9)
 
     @field_validator("layers")
