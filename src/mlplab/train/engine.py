@@ -22,15 +22,9 @@ import numpy as np
 
 from mlplab import nn
 from mlplab.optim import get_optimizer
+from mlplab.registry import task_of
 from mlplab.spec import ModelSpec
 from mlplab.train.metrics import predicted_classes
-
-
-def task_of(loss: str) -> str:
-    """Which task ``loss`` serves, "regression" or "classification": its registry record."""
-    from mlplab.registry import task_of as registry_task_of
-
-    return registry_task_of(loss)
 
 
 def prepare_targets(loss: str, y: np.ndarray, dtype=np.float32) -> np.ndarray:
