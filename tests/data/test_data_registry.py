@@ -131,13 +131,16 @@ def test_csv_classification_by_text_labels(tmp_path):
         load("csv", path=path, target="b")  # 'label' becomes a feature and is not numeric
 
 
-def test_csv_regression_or_forced_classification(tmp_path):
+def test_csv_inferred_or_forced_task(tmp_path):
+    """A few integer codes are classes (the rule of ``mlplab train``); task= overrides it."""
     path = tmp_path / "t.csv"
     path.write_text("a,b,c\n" + "\n".join(f"{i},{i * 0.5},{i % 3}" for i in range(30)) + "\n")
-    reg = load("csv", path=path)
-    assert reg.task == "regression" and reg.target_name == "c" and reg.y.dtype == np.float32
-    cls = load("csv", path=path, task="classification")
+    cls = load("csv", path=path)
+    assert cls.task == "classification" and cls.target_name == "c"
     assert cls.class_names == ["0", "1", "2"] and cls.y.dtype == np.int64
+    reg = load("csv", path=path, task="regression")
+    assert reg.task == "regression" and reg.class_names is None and reg.y.dtype == np.float32
+    assert load("csv", path=path, target="b").task == "regression"   # non-integer values
     with pytest.raises(DataError, match="invalid task"):
         load("csv", path=path, task="ranking")
 

@@ -251,8 +251,8 @@ def test_data_show_options_are_typed(tmp_path, setting, parts):
 def test_text_options_keep_their_text(tmp_path):
     """A loader option that takes text gets the text as written: a column named 3."""
     f = write_csv(tmp_path / "d.csv", "a,3", [f"{i * 0.5},{i % 2}" for i in range(10)])
-    code, output = invoke("data", "show", "csv", "--path", f, "--set", "target=3", "--out",
-                          tmp_path / "o")
+    code, output = invoke("data", "show", "csv", "--path", f, "--set", "target=3", "--set",
+                          "task=regression", "--out", tmp_path / "o")
     assert code == 0, output
     assert "3: min 0, mean 0.5, max 1" in output   # the target row of column "3"
 

@@ -1,4 +1,8 @@
-"""``csv``: a user's own table, numeric features and a target column."""
+"""``csv``: a user's own table, numeric features and a target column.
+
+The file is read by ``mlplab.data.table``, the reader of ``mlplab train`` and ``mlplab
+predict``: the same delimiters, missing markers and task rule, so one file is the same problem
+through every door."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ import numpy as np
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.preprocessing import split_indices
 from mlplab.data.registry import register
-from mlplab.data.tabular import MISSING, numeric_columns, read_csv
-from mlplab.data.validate import check_classes, check_features
+from mlplab.data.table import TASKS, Table, read_table, read_target
+from mlplab.data.tabular import numeric_columns
+from mlplab.data.validate import check_features
 
 
 @register("csv", "your own CSV table: numeric feature columns and a target column")
@@ -21,23 +26,23 @@ def load_csv(
     test_fraction: float = 0.2,
     seed: int = 0,
 ) -> Dataset:
-    """Load a CSV file with a header row.
+    """Load a CSV file with a header row (any of the delimiters ``, ; TAB |``).
 
     Parameters
     ----------
     path : the file (required; CLI ``--data-dir FILE``).
     target : target column name; default the last column.
-    task : ``"regression"`` or ``"classification"``; default classification when the target
-        holds text, regression otherwise.
+    task : ``"regression"`` or ``"classification"``; default as ``mlplab train`` decides:
+        classification when the target holds text or at most ``MAX_INFERRED_CLASSES``
+        distinct integers, regression otherwise. Rows without a target are dropped.
     test_fraction, seed : a seeded (stratified for classification) train/test split.
     """
     if path is None:
         raise DataError("csv: no file given; pass path=FILE (CLI: --data-dir FILE)")
-    header, rows = read_csv(path)
-    if len(set(header)) != len(header):
-        twice = sorted({h for h in header if header.count(h) > 1})
-        raise DataError(f"{path}: column name(s) {', '.join(map(repr, twice))} appear more than "
-                        "once; rename them")
+    if task is not None and task not in TASKS:
+        raise DataError(f"csv: invalid task {task!r}; pass task='regression' or 'classification'")
+    table = read_table(path)
+    header = _named_columns(table)
     target = header[-1] if target is None else target
     if target not in header:
         raise DataError(
@@ -47,45 +52,24 @@ def load_csv(
     if not features:
         raise DataError(f"{path}: no feature columns besides the target {target!r}; the file "
                         "needs at least one column to learn from")
+    y = read_target(table, target, task)
+    kept = np.flatnonzero(y.keep)
     # the rules of every entry point (mlplab.data.validate): finite float32 inputs
-    X = check_features(numeric_columns(path, header, rows, features), str(path))
-    raw_target = [r[header.index(target)].strip() for r in rows]
-    try:
-        values = np.array([float(v) for v in raw_target])
-    except ValueError:
-        values = None
-    if values is not None and np.isinf(values).any():
-        i = int(np.flatnonzero(np.isinf(values))[0])
-        raise DataError(f"{path}: line {i + 2}, column {target!r}: {raw_target[i]!r} is "
-                        "infinite; fix or drop that row")
-    numeric = values is not None and bool(np.all(np.isfinite(values)))
-    if task is None:
-        task = "regression" if numeric else "classification"
-    if task == "regression":
-        y = check_features(numeric_columns(path, header, rows, [target])[:, 0], str(path),
-                           f"target {target!r}")
-        class_names = None
-    elif task == "classification":
-        if any(v in MISSING for v in raw_target):
-            raise DataError(f"{path}: column {target!r} has missing labels; drop those rows")
-        if numeric and np.all(values == np.round(values)):
-            keys = sorted(set(int(v) for v in values))
-            labels = [int(v) for v in values]
-        else:
-            keys = sorted(set(raw_target))
-            labels = raw_target
-        check_classes(path, target, [str(k) for k in keys], "add rows of another class, or "
-                      "pass another target=")
-        index = {k: i for i, k in enumerate(keys)}
-        y = np.array([index[v] for v in labels], dtype=np.int64)
-        class_names = [str(k) for k in keys]
-    else:
-        raise DataError(f"csv: invalid task {task!r}; pass task='regression' or 'classification'")
+    X = check_features(numeric_columns(
+        path, table.header, [table.rows[i] for i in kept], features,
+        lines=[table.lines[i] for i in kept], comma_decimal=table.comma_decimal), str(path))
     splits = split_indices(
-        len(y), fractions={"train": 1 - test_fraction, "test": test_fraction}, seed=seed,
-        stratify=y if task == "classification" else None,
+        len(y.y), fractions={"train": 1 - test_fraction, "test": test_fraction}, seed=seed,
+        stratify=y.y if y.task == "classification" else None,
     )
     return Dataset(
-        name="csv", task=task, X=X, y=y, feature_names=features, class_names=class_names,
+        name="csv", task=y.task, X=X, y=y.y, feature_names=features, class_names=y.classes,
         source=str(path), splits=splits, target_name=target,
     )
+
+
+def _named_columns(table: Table) -> list[str]:
+    """The header without a leading unnamed index column (as pandas' ``to_csv`` writes)."""
+    if table.header and (0 in table.unnamed or table.header[0] == "Unnamed: 0"):
+        return table.header[1:]
+    return table.header

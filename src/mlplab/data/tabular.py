@@ -11,10 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from mlplab.data.dataset import DataError
+from mlplab.data.table import is_missing
 from mlplab.data.validate import regular_file
-
-# cells that mean "no value"
-MISSING = ("", "?", "NA", "nan", "NaN")
 
 
 def read_csv(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
@@ -56,11 +54,14 @@ def numeric_columns(
     header: Sequence[str],
     rows: Sequence[Sequence[str]],
     columns: Sequence[str],
+    lines: Sequence[int] | None = None,
+    comma_decimal: bool = False,
 ) -> np.ndarray:
     """The named columns as a float64 array of shape ``(n_rows, len(columns))``.
 
-    Raises DataError for a missing column, a non-numeric cell, or a missing value (empty,
-    ``?``, NaN or infinite).
+    ``lines[i]`` is the file line of ``rows[i]`` (default: the rows follow a header line);
+    with ``comma_decimal``, ``3,5`` reads as 3.5. Raises DataError for a missing column, a
+    non-numeric cell, or a missing value (``mlplab.data.table``'s markers, or infinite).
     """
     missing = [c for c in columns if c not in header]
     if missing:
@@ -73,16 +74,23 @@ def numeric_columns(
     for i, row in enumerate(rows):
         for j, k in enumerate(pos):
             cell = row[k].strip()
-            try:
-                v = float(cell)
-            except ValueError:
-                v = None
+            v = _number(cell, comma_decimal)
             if v is None or not math.isfinite(v):
-                missing = cell in MISSING
-                what = "a missing value" if missing else "not a number"
+                what = "a missing value" if is_missing(cell) else "not a number"
+                line = i + 2 if lines is None else lines[i]
                 raise DataError(
-                    f"{path}: line {i + 2}, column {columns[j]!r}: {cell!r} is {what}; "
+                    f"{path}: line {line}, column {columns[j]!r}: {cell!r} is {what}; "
                     f"drop or fix that row"
                 )
             out[i, j] = v
     return out
+
+
+def _number(cell: str, comma_decimal: bool) -> float | None:
+    """The float a cell spells (``3,5`` too with ``comma_decimal``), or None."""
+    for text in (cell, cell.replace(",", ".")) if comma_decimal else (cell,):
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    return None

@@ -25,6 +25,7 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
+    unnamed: tuple[int, ...] = ()   # columns whose header cell was empty (named columnN)
 
     @property
     def comma_decimal(self) -> bool:
@@ -83,6 +84,7 @@ def read_table(path) -> Table:
         raise DataError(_csv_problem(path, f"near line {reader.line_num}", e)) from None
     if not rows:
         raise DataError(f"{path}: the file holds a header but no data rows")
+    unnamed = tuple(j for j, h in enumerate(header) if not h)
     header = [h or f"column{j + 1}" for j, h in enumerate(header)]
     seen: dict[str, int] = {}
     for j, h in enumerate(header):
@@ -90,7 +92,7 @@ def read_table(path) -> Table:
             raise DataError(f"{path}: column name {h!r} appears twice (columns {seen[h] + 1} "
                             f"and {j + 1}); rename one")
         seen[h] = j
-    return Table(path, delimiter, header, rows, lines)
+    return Table(path, delimiter, header, rows, lines, unnamed)
 
 
 def _csv_problem(path: Path, where: str, e: csv.Error) -> str:
