@@ -1,12 +1,12 @@
-"""The CSV rules of mlplab.byod.table and the readers of mlplab.byod.sources: delimiters,
+"""The CSV rules of mlplab.data.table and the readers of mlplab.byod.sources: delimiters,
 task inference, which columns are dropped, one-hot, missing values, splits."""
 
 import numpy as np
 import pytest
 
 from mlplab.byod import TrainOptions, prepare
-from mlplab.byod import table as T
 from mlplab.data import DataError
+from mlplab.data import table as T
 
 
 def write(path, text):

@@ -17,8 +17,8 @@ from mlplab.byod import TrainOptions, build_experiment, prepare
 from mlplab.byod import predict as byod_predict
 from mlplab.byod.build import ROWS_FILE, row_hashes
 from mlplab.byod.options import DEFAULT_PATIENCE
-from mlplab.byod.table import read_dates
 from mlplab.data.dataset import DataError
+from mlplab.data.table import read_dates
 from mlplab.errors import UsageError
 
 # -- early stopping -------------------------------------------------------------------------

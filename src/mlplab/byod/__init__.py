@@ -6,7 +6,7 @@ course's linear-vs-MLP comparison, and ``mlplab predict`` applies a trained mode
 >>> run_dir = run_experiment(exp, "runs")                                       # doctest: +SKIP
 >>> byod.predict(run_dir, "new.csv", model="mlp", out="predictions.csv")       # doctest: +SKIP
 
-Reading: mlplab.byod.sources (SOURCES) and mlplab.byod.table (CSV rules); the experiment
+Reading: mlplab.byod.sources (SOURCES) and mlplab.data.table (the table reader); the experiment
 (the runner's experiment kind "own-data"): mlplab.byod.build; scikit-learn rows (the model
 kind "sklearn"): mlplab.byod.sklearn_rows; prediction: mlplab.byod.predict. Both kinds are
 registered in mlplab.experiments.kinds, so importing this package changes no registry.

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.byod import table as T
 from mlplab.byod.sources import npz_features, read_npz
+from mlplab.data import table as T
 from mlplab.data.dataset import DataError
 from mlplab.data.validate import check_features
 from mlplab.errors import UsageError

@@ -2,7 +2,7 @@
 val and test splits, a JSON ``schema`` (what ``mlplab predict`` needs to read new rows the same
 way) and notes for the report.
 
-    csv     a table with a header row, any of the usual delimiters (mlplab.byod.table)
+    csv     a table with a header row, any of the usual delimiters (mlplab.data.table)
     npz     arrays ``X`` (n, ...) and ``y`` (n,), read without pickle
     images  ``root/<class>/<image>`` or ``root/{train,test}/<class>/<image>``
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.byod import table as T
 from mlplab.byod.options import TrainOptions
+from mlplab.data import table as T
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.preprocessing import split_indices, train_val_test_split
 from mlplab.data.validate import check_features, check_target, regular_file
