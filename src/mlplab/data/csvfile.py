@@ -13,7 +13,7 @@ import numpy as np
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.preprocessing import split_indices
 from mlplab.data.registry import register
-from mlplab.data.table import TASKS, Table, read_table, read_target
+from mlplab.data.table import TASKS, Table, missing_rows, read_table, read_target
 from mlplab.data.tabular import numeric_columns
 from mlplab.data.validate import check_features
 
@@ -34,7 +34,9 @@ def load_csv(
     target : target column name; default the last column.
     task : ``"regression"`` or ``"classification"``; default as ``mlplab train`` decides:
         classification when the target holds text or at most ``MAX_INFERRED_CLASSES``
-        distinct integers, regression otherwise. Rows without a target are dropped.
+        distinct integers, regression otherwise. Rows without a target, or with a missing
+        feature cell (``mlplab.data.table.MISSING_MARKERS``: empty, ``NA``, ``?``, ...), are
+        dropped, as ``mlplab train`` does by default.
     test_fraction, seed : a seeded (stratified for classification) train/test split.
     """
     if path is None:
@@ -53,17 +55,25 @@ def load_csv(
         raise DataError(f"{path}: no feature columns besides the target {target!r}; the file "
                         "needs at least one column to learn from")
     y = read_target(table, target, task)
-    kept = np.flatnonzero(y.keep)
+    # as `mlplab train --missing drop` (its default): rows without a target or with a
+    # missing feature cell are dropped
+    holes = missing_rows(table, [{"name": c} for c in features], y.keep)
+    rows = y.keep & ~holes
+    if not rows.any():
+        raise DataError(f"{path}: every row has a missing value; fill them in, or drop the "
+                        "emptiest columns")
+    kept = np.flatnonzero(rows)
     # the rules of every entry point (mlplab.data.validate): finite float32 inputs
     X = check_features(numeric_columns(
         path, table.header, [table.rows[i] for i in kept], features,
         lines=[table.lines[i] for i in kept], comma_decimal=table.comma_decimal), str(path))
+    labels = y.y[rows[y.keep]]
     splits = split_indices(
-        len(y.y), fractions={"train": 1 - test_fraction, "test": test_fraction}, seed=seed,
-        stratify=y.y if y.task == "classification" else None,
+        len(labels), fractions={"train": 1 - test_fraction, "test": test_fraction}, seed=seed,
+        stratify=labels if y.task == "classification" else None,
     )
     return Dataset(
-        name="csv", task=y.task, X=X, y=y.y, feature_names=features, class_names=y.classes,
+        name="csv", task=y.task, X=X, y=labels, feature_names=features, class_names=y.classes,
         source=str(path), splits=splits, target_name=target,
     )
 
