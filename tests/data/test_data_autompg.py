@@ -146,7 +146,7 @@ def test_csv_ragged_empty_and_missing(tmp_path):
     path.write_text(",".join(EXPECTED_COLUMNS) + "\n")
     with pytest.raises(DataError, match="no data rows"):
         load("auto-mpg", path=path)
-    with pytest.raises(DataError, match="cannot read"):
+    with pytest.raises(DataError, match="nope.csv: no such file; check the path"):
         load("auto-mpg", path=tmp_path / "nope.csv")
 
 

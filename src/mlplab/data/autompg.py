@@ -20,7 +20,7 @@ from mlplab.data.cache import package_data_file
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.preprocessing import pandas_sample_split
 from mlplab.data.registry import register
-from mlplab.data.tabular import numeric_columns, read_csv
+from mlplab.data.table import numeric_columns, read_table
 
 TARGET = "MPG"
 FEATURES = [
@@ -91,8 +91,9 @@ def table_from_cars_json(path: Path) -> np.ndarray:
 
 def table_from_csv(path: str | os.PathLike) -> np.ndarray:
     """The course CSV's columns :data:`COLUMNS` as float64 (n, 10); strict about contents."""
-    header, rows = read_csv(path)
-    return numeric_columns(path, header, rows, COLUMNS)
+    table = read_table(path)
+    return numeric_columns(path, table.header, table.rows, COLUMNS, lines=table.lines,
+                           comma_decimal=table.comma_decimal)
 
 
 @register("auto-mpg", "Auto MPG: 392 cars, predict MPG from 9 features (regression, "

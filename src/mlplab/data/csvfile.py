@@ -13,8 +13,14 @@ import numpy as np
 from mlplab.data.dataset import DataError, Dataset
 from mlplab.data.preprocessing import split_indices
 from mlplab.data.registry import register
-from mlplab.data.table import TASKS, Table, missing_rows, read_table, read_target
-from mlplab.data.tabular import numeric_columns
+from mlplab.data.table import (
+    TASKS,
+    Table,
+    missing_rows,
+    numeric_columns,
+    read_table,
+    read_target,
+)
 from mlplab.data.validate import check_features
 
 

@@ -51,6 +51,7 @@ from mlplab.data.table.types import (
     is_missing,
     missing_rows,
     number_name,
+    numeric_columns,
     numeric_with_junk,
     to_number,
 )
@@ -60,5 +61,5 @@ __all__ = ["DATE_FORMATS", "DATE_PARTS", "DELIMITERS", "DELIMITER_NAMES", "FLOAT
            "MISSING_MARKERS", "MOSTLY_NUMERIC", "TASKS", "Cells", "Table", "Target",
            "check_classes", "choose_columns", "class_key", "date_parts", "encode",
            "feature_names", "fit_levels", "infer_task", "is_missing", "missing_rows",
-           "number_name", "numeric_with_junk", "parse_date", "read_dates", "read_table",
-           "read_target", "sniff_delimiter", "to_number"]
+           "number_name", "numeric_columns", "numeric_with_junk", "parse_date", "read_dates",
+           "read_table", "read_target", "sniff_delimiter", "to_number"]

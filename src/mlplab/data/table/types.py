@@ -5,7 +5,9 @@ which are dropped (constant, ID-like, too many levels)."""
 from __future__ import annotations
 
 import math
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -221,3 +223,48 @@ def missing_rows(table: Table, columns: list[dict], rows: np.ndarray) -> np.ndar
     return out
 
 
+def numeric_columns(
+    path: str | os.PathLike,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    columns: Sequence[str],
+    lines: Sequence[int] | None = None,
+    comma_decimal: bool = False,
+) -> np.ndarray:
+    """The named columns as a float64 array of shape ``(n_rows, len(columns))``.
+
+    ``lines[i]`` is the file line of ``rows[i]`` (default: the rows follow a header line);
+    with ``comma_decimal``, ``3,5`` reads as 3.5. Raises DataError for a missing column, a
+    non-numeric cell, or a missing value (a missing marker, or infinite).
+    """
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(map(repr, missing))}; the file has "
+            f"{', '.join(map(repr, header))}"
+        )
+    pos = [header.index(c) for c in columns]
+    out = np.empty((len(rows), len(columns)), dtype=np.float64)
+    for i, row in enumerate(rows):
+        for j, k in enumerate(pos):
+            cell = row[k].strip()
+            v = _number(cell, comma_decimal)
+            if v is None or not math.isfinite(v):
+                what = "a missing value" if is_missing(cell) else "not a number"
+                line = i + 2 if lines is None else lines[i]
+                raise DataError(
+                    f"{path}: line {line}, column {columns[j]!r}: {cell!r} is {what}; "
+                    f"drop or fix that row"
+                )
+            out[i, j] = v
+    return out
+
+
+def _number(cell: str, comma_decimal: bool) -> float | None:
+    """The float a cell spells (``3,5`` too with ``comma_decimal``), or None."""
+    for text in (cell, cell.replace(",", ".")) if comma_decimal else (cell,):
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    return None
