@@ -150,3 +150,14 @@ def test_csv_missing_target(tmp_path):
     path.write_text("a,b\n1,2\n3,4\n")
     with pytest.raises(DataError, match="no target column 'y'"):
         load("csv", path=path, target="y")
+
+
+def test_csv_reads_as_mlplab_train_does(tmp_path):
+    """Sniffed delimiter with decimal commas, a pandas index column left out, missing markers
+    of any case dropped with their rows."""
+    path = tmp_path / "t.csv"
+    rows = [f"{i};{i},5;{'N/A' if i == 3 else 'null' if i == 4 else i % 2}" for i in range(12)]
+    path.write_text(";x;y\n" + "\n".join(rows) + "\n")
+    ds = load("csv", path=path)
+    assert ds.feature_names == ["x"] and ds.task == "classification"
+    assert ds.X[:3, 0].tolist() == [0.5, 1.5, 2.5] and len(ds.y) == 10
