@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from mlplab import __version__
-from mlplab.errors import MlplabError, UsageError
+from mlplab.errors import MlplabError
 
 # Sub-apps imported on first use: command name -> ("module:attribute", one-line help for the
 # command list). The attribute is a typer.Typer (a group of commands) or a plain function with
@@ -317,87 +317,6 @@ def results(
 
 
 @app.command()
-def train(
-    data: Path = typer.Argument(..., help="A CSV file with a header row (any of , ; tab |), an "
-                                          "image folder (root/<class>/<image> or "
-                                          "root/{train,test}/<class>/<image>), or an .npz "
-                                          "with arrays X and y."),
-    target: str = typer.Option(None, "--target", help="CSV: the column to predict."),
-    task: str = typer.Option(None, "--task", help="regression or classification. Default: "
-                                                  "inferred from the target (numbers with "
-                                                  "over 20 values or any fractions: "
-                                                  "regression; text or a few integer codes: "
-                                                  "classification)."),
-    missing: str = typer.Option("drop", "--missing", help="Rows with a missing value: drop "
-                                                          "them, or fill with the training "
-                                                          "mean (mean). Rows without a target "
-                                                          "are always dropped."),
-    drop: str = typer.Option(None, "--drop", help="CSV: columns to leave out, e.g. name,notes."),
-    categorical: str = typer.Option(None, "--categorical", help="CSV: numeric columns to "
-                                                                "one-hot, e.g. origin (codes "
-                                                                "1/2/3). Text columns always "
-                                                                "are."),
-    image_size: int = typer.Option(None, "--image-size", help="Images: resize to N x N "
-                                                              "(default: all images must "
-                                                              "share one size)."),
-    color: bool = typer.Option(False, "--color", help="Images: keep RGB (default grayscale)."),
-    hidden: str = typer.Option("64,64", "--hidden", help="The MLP's hidden widths."),
-    activation: str = typer.Option("relu", "--activation", help="The MLP's activation: relu, "
-                                                                "tanh, sigmoid, leakyrelu, "
-                                                                "gelu, silu, softplus, "
-                                                                "identity."),
-    optimizer: str = typer.Option("adam", "--optimizer", help="adam, sgd, rmsprop, adagrad, "
-                                                              "adadelta or adamw (both "
-                                                              "models)."),
-    lr: float = typer.Option(None, "--lr", help="Learning rate. Default by optimizer: 0.001 "
-                                                "for adam, adamw and rmsprop; 0.01 for sgd "
-                                                "and adagrad; 1.0 for adadelta."),
-    epochs: int = typer.Option(100, "--epochs"),
-    batch_size: int = typer.Option(32, "--batch-size"),
-    val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of rows for "
-                                                                   "validation (0: none)."),
-    test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of rows for the "
-                                                                     "test split (0: none; an "
-                                                                     "image folder's test/ "
-                                                                     "wins)."),
-    early_stopping: int = typer.Option(None, "--early-stopping", metavar="PATIENCE",
-                                       help="Stop when the validation loss has not improved "
-                                            "for PATIENCE epochs, keeping the best weights "
-                                            "(default: on with patience 10 when there is a "
-                                            "validation split)."),
-    no_early_stopping: bool = typer.Option(False, "--no-early-stopping",
-                                           help="Train every epoch, keeping the last weights."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the split, the weights and shuffling."),
-    engine: str = typer.Option("numpy", "--engine", help="numpy or torch."),
-    compare_sklearn: bool = typer.Option(False, "--compare-sklearn",
-                                         help="Add scikit-learn's linear/logistic regression "
-                                              "and MLP, with matching settings, as rows."),
-    out: Path = typer.Option(Path("runs"), "--out", help="Folder that receives the run folder."),
-    name: str = typer.Option(None, "--name", help="Run name (default: the file's name)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
-):
-    """Train the course's baseline (linear or softmax regression) and an MLP on your own data,
-    then print and save the comparison (the same run folder and report as `mlplab run`)."""
-    from mlplab.byod import TrainOptions, build_experiment, parse_hidden, parse_names
-
-    if no_early_stopping and early_stopping is not None:
-        raise UsageError("--early-stopping and --no-early-stopping: give one of them")
-    console = _console()
-    opts = TrainOptions(target=target, task=task, missing=missing, drop=parse_names(drop),
-                        categorical=parse_names(categorical), image_size=image_size,
-                        grayscale=not color, hidden=parse_hidden(hidden),
-                        activation=activation, optimizer=optimizer, lr=lr, epochs=epochs,
-                        batch_size=batch_size, val_fraction=val_fraction,
-                        test_fraction=test_fraction,
-                        early_stopping=False if no_early_stopping else early_stopping,
-                        seed=seed, engine=engine, compare_sklearn=compare_sklearn, name=name)
-    exp = build_experiment(data, opts)
-    for note in exp.notes:
-        console.print(note, soft_wrap=True, markup=False, highlight=False)
-    _run_and_show(exp, out, quiet, console)
-
-
-@app.command()
 def predict(
     run_dir: Path = typer.Argument(..., help="A folder written by `mlplab train`, or an .onnx "
                                              "file that `mlplab export` wrote from one."),
@@ -430,6 +349,9 @@ def plot_activations(out: Path = typer.Option(Path("activations.png"), "--out", 
     typer.echo(str(activations(out)))
 
 
+_mount("train", "mlplab.byod.cli:train",
+       "Train the course's baseline (linear or softmax regression) and an MLP on your own data, "
+       "then print and save the comparison (the same run folder and report as `mlplab run`).")
 _mount("data", "mlplab.data.cli:app",
        "Data sets: list them, and show what one holds (shape, classes, rows or images).")
 _mount("explain", "mlplab.explain.cli:explain",

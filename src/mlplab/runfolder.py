@@ -336,21 +336,17 @@ def read_weights(path: Path, spec, *, spec_from: Path | None = None) -> dict[str
 
 
 def _parameter_shapes(spec) -> dict[str, tuple[int, ...]] | None:
-    """``state_dict`` key -> shape of the NumPy model ``spec`` builds, without building it:
-    the layer records' parameter counts say which layers hold weights, and Linear's and
-    LayerNorm's shapes are known. None for a spec with layers only the PyTorch twin builds
-    (conv, mixer: torch's own keys), whose file is checked by its parameter count."""
+    """``state_dict`` key -> shape of the NumPy model ``spec`` builds, without building it,
+    from each layer record's ``parameter_shapes``. None for a spec with layers only the
+    PyTorch twin builds (conv, mixer: torch's own keys), whose file is checked by its
+    parameter count."""
     if spec.twin_only:
         return None
     shapes, shape = {}, spec.input_shape
     for i, layer in enumerate(spec.layers):
         kind = layer.record
-        if kind.num_parameters(layer.args, shape):
-            if layer.kind == "linear":
-                n_in, n_out = layer.args
-                shapes[f"{i}.weight"], shapes[f"{i}.bias"] = (n_out, n_in), (n_out,)
-            else:   # LayerNorm over the last dimension
-                shapes[f"{i}.weight"] = shapes[f"{i}.bias"] = (shape[-1],)
+        for name, s in kind.parameter_shapes(layer.args, shape).items():
+            shapes[f"{i}.{name}"] = tuple(s)
         shape = kind.output_shape(layer.args, shape)
     return shapes
 

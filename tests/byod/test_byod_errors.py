@@ -124,7 +124,8 @@ def test_image_folder_without_classes(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--hidden", "64,x"], "--hidden '64,x': need comma-separated positive widths, e.g. 64,64"),
     (["--missing", "median"], "--missing 'median': choose one of drop, mean"),
-    (["--activation", "step"], "--activation 'step': choose one of relu, tanh, sigmoid, "),
+    (["--activation", "step"],
+     "--activation 'step': choose one of identity, sigmoid, tanh, relu, "),
     (["--optimizer", "lbfgs"], "--optimizer 'lbfgs': choose one of sgd, "),
     (["--task", "ranking"], "--task 'ranking': choose regression or classification"),
     (["--lr", "0"], "--lr 0.0: the learning rate must be positive"),

@@ -42,9 +42,22 @@ def test_page_and_its_static_files_are_served_with_the_options_inlined(client):
 def test_options_list_choices_and_bounds(client):
     o = client.get("/api/options").json()
     assert o["max_layers"] == 6 and o["max_units"] == 8 and o["max_classes"] == 6
-    assert {"sgd", "momentum", "nesterov", "rmsprop", "adam"} == set(o["optimizers"])
-    assert {"gelu", "silu", "leakyrelu", "relu", "tanh", "sigmoid", "linear"} == \
-        set(o["activations"])
+    # every optimizer of mlplab.optim and SGD's two presets; every hidden activation
+    assert {"sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
+            "adamw"} == set(o["optimizers"])
+    assert {"gelu", "silu", "leakyrelu", "relu", "tanh", "sigmoid", "softplus",
+            "identity"} == set(o["activations"])
+    # each with its display name from the records, for the page's selects
+    assert o["labels"]["leakyrelu"] == "Leaky ReLU" and o["labels"]["nesterov"] == "Nesterov"
+    assert set(o["optimizers"]) | set(o["activations"]) <= set(o["labels"])
+
+
+def test_tensorflow_playgrounds_linear_is_read_as_identity():
+    from mlplab.playground.schema import Config
+
+    assert Config(activation="linear").activation == "identity"
+    with pytest.raises(ValueError, match="unknown activation 'softmax'; choose one of"):
+        Config(activation="softmax")
 
 
 def test_options_carry_a_thumbnail_of_every_generated_data_set(client):

@@ -5,7 +5,7 @@ The defaults are chosen to work out of the box on small tabular data: Adam with 
 validation loss with patience ``DEFAULT_PATIENCE``, keeping the best epoch's weights (without
 it the 64-64 MLP overfits small tables: benchmarks/own_data_defaults.py; the figures are in
 the README). Without ``--lr`` each optimizer gets the rate that suits it on standardised
-inputs (``LR_DEFAULTS``).
+inputs (its class's ``suggested_lr``, mlplab.optim).
 """
 
 from __future__ import annotations
@@ -19,17 +19,11 @@ MISSING_POLICIES = {
     "drop": "rows with a missing value are dropped",
     "mean": "missing values are filled with the training split's mean of their column",
 }
-# The learning rate each optimizer gets when --lr is not given.
-LR_DEFAULTS = {"adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2, "adagrad": 1e-2,
-               "adadelta": 1.0}
 # Epochs without a better validation loss before training stops (the best weights are kept).
 # On Auto MPG, diabetes, wine and breast cancer (test scores, mean of seeds 0-4) 10 was the
 # best of 5, 10, 20 and 30, or within 0.003 of it, on each, and stops the MLP after 20 to 65
 # of its 100 epochs (benchmarks/own_data_defaults.py; the figures are in the README).
 DEFAULT_PATIENCE = 10
-# Activations a hidden layer can use (Step has no gradient; Softmax is an output).
-HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leakyrelu", "gelu", "silu", "softplus",
-                      "identity")
 
 
 @dataclass
@@ -49,7 +43,7 @@ class TrainOptions:
     hidden: tuple[int, ...] = (64, 64)
     activation: str = "relu"
     optimizer: str = "adam"
-    lr: float | None = None            # None: LR_DEFAULTS[optimizer]
+    lr: float | None = None            # None: the optimizer's suggested_lr
     epochs: int = 100
     batch_size: int = 32
     val_fraction: float = 0.2
@@ -64,15 +58,16 @@ class TrainOptions:
         """Raise DataError naming the first bad option; return self."""
         from mlplab.engines import ENGINES
         from mlplab.optim.optimizers import OPTIMIZERS
+        from mlplab.registry import activations
 
         _check_types(self)
         if self.task is not None and self.task not in ("regression", "classification"):
             raise DataError(f"--task {self.task!r}: choose regression or classification")
         _choice("--missing", self.missing, MISSING_POLICIES)
-        _choice("--activation", self.activation, HIDDEN_ACTIVATIONS)
+        _choice("--activation", self.activation, activations(hidden=True))
         _choice("--optimizer", self.optimizer, OPTIMIZERS)
         if self.lr is None:
-            self.lr = LR_DEFAULTS.get(self.optimizer, 1e-3)
+            self.lr = OPTIMIZERS[self.optimizer].suggested_lr
         _choice("--engine", self.engine, ENGINES)
         if not self.hidden or any(w < 1 for w in self.hidden):
             raise DataError(f"--hidden {','.join(map(str, self.hidden))!r}: need one or more "

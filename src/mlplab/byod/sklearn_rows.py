@@ -26,14 +26,22 @@ from mlplab.data.dataset import DataError
 from mlplab.experiments.config import ExperimentError
 from mlplab.experiments.preprocess import fit_preprocess, fit_target_preprocess
 from mlplab.experiments.runner import ModelJob, ModelResult
+from mlplab.optim import OPTIMIZERS
+from mlplab.registry import activations
 from mlplab.spec import ModelSpec
 from mlplab.train import metrics as M
 from mlplab.train.engine import prepare_targets
 from mlplab.train.history import History, Outcome
 
-# mlplab's names -> scikit-learn's, for the settings both have
-SK_ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic", "identity": "identity"}
-SK_SOLVERS = {"sgd": "sgd", "adam": "adam"}
+
+def sk_activations() -> dict[str, str]:
+    """mlplab's activation names -> scikit-learn's, from the records (``LayerKind.sklearn``)."""
+    return {n: k.sklearn for n, k in activations().items() if k.sklearn}
+
+
+def sk_solvers() -> dict[str, str]:
+    """mlplab's optimizer names -> scikit-learn's solvers (``Optimizer.sklearn_solver``)."""
+    return {n: c.sklearn_solver for n, c in OPTIMIZERS.items() if c.sklearn_solver}
 
 
 def _linear_regression(m, seed, n_train):
@@ -54,8 +62,8 @@ def _mlp(cls_name):
 
         es = m.get("early_stopping")
         return getattr(neural_network, cls_name)(
-            hidden_layer_sizes=tuple(m["hidden"]), activation=SK_ACTIVATIONS[m["activation"]],
-            solver=SK_SOLVERS[m["optimizer"]], alpha=0.0, learning_rate_init=m["lr"],
+            hidden_layer_sizes=tuple(m["hidden"]), activation=sk_activations()[m["activation"]],
+            solver=sk_solvers()[m["optimizer"]], alpha=0.0, learning_rate_init=m["lr"],
             batch_size=min(m["batch_size"], n_train), max_iter=m["epochs"], shuffle=True,
             random_state=seed, momentum=0.0, nesterovs_momentum=False,
             # no convergence stop; with early stopping a tie is no improvement, as in mlplab
@@ -89,12 +97,12 @@ def sklearn_models(task: str, mlplab_models: list[dict], activation: str,
         raise DataError("--compare-sklearn needs scikit-learn: pip install scikit-learn") \
             from None
     mlp = mlplab_models[1]
-    if activation not in SK_ACTIVATIONS:
+    if activation not in sk_activations():
         raise DataError(f"--compare-sklearn: scikit-learn's MLP has no {activation!r} "
-                        f"activation; use one of {', '.join(SK_ACTIVATIONS)}")
-    if mlp["optimizer"] not in SK_SOLVERS:
+                        f"activation; use one of {', '.join(sk_activations())}")
+    if mlp["optimizer"] not in sk_solvers():
         raise DataError(f"--compare-sklearn: scikit-learn's MLP trains with "
-                        f"{' or '.join(SK_SOLVERS)}, not {mlp['optimizer']!r}")
+                        f"{' or '.join(sk_solvers())}, not {mlp['optimizer']!r}")
     out = []
     for name, est, i in ROWS[task]:
         out.append({**mlplab_models[i], "name": name, "kind": "sklearn", "estimator": est,

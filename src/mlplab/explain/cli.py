@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from mlplab.explain.core import MAX_STEPS, ExplainError
+from mlplab.registry import LOSSES, names
 
 # render.BACKENDS' keys, spelled out so that registering the command imports no renderer
 # (tests/explain checks that the two agree).
@@ -32,9 +33,8 @@ def explain(
     weights_file: Path | None = typer.Option(
         None, "--weights-file", help='JSON of state_dict arrays: {"0.weight": [[...]], '
                                      '"0.bias": [...], ...}.'),
-    loss: str | None = typer.Option(None, "--loss", help="mse, bce, bce_logits or "
-                                                         "cross_entropy; default from the "
-                                                         "output layer."),
+    loss: str | None = typer.Option(None, "--loss", help=f"{names(LOSSES)}; default from "
+                                                         "the output layer."),
     lr: float | None = typer.Option(None, "--lr", help="SGD learning rate (default 0.1)."),
     steps: int = typer.Option(1, "--steps", help=f"SGD steps to show (1 to {MAX_STEPS})."),
     fmt: str = typer.Option("text", "--format", help="text, markdown or latex."),

@@ -166,11 +166,11 @@ def layers_of(model: nn.Sequential) -> list[Layer]:
 
 
 def _probabilities(loss_name: str, a_last: np.ndarray) -> np.ndarray | None:
-    if loss_name == "cross_entropy":
-        return nn.Softmax(dim=-1)(a_last)
-    if loss_name == "bce_logits":
-        return nn.Sigmoid()(a_last)
-    return None
+    """The probabilities a logits loss computes inside itself; None for other losses."""
+    kind = LOSSES[loss_name]
+    if kind.outputs != "logits":
+        return None
+    return (nn.Softmax(dim=-1) if kind.probabilities == "softmax" else nn.Sigmoid())(a_last)
 
 
 def _one_step(model, layers, x, y, loss_fn, loss_name, opt, upstream, number) -> StepTrace:
@@ -317,10 +317,11 @@ def parse_x(text: str, in_features: int, spec: str) -> np.ndarray:
 def parse_y(text: str, loss: str, n_samples: int, out_features: int) -> np.ndarray:
     """--y as the loss expects it: (n,) class indices for cross_entropy, else (n, out) floats."""
     rows = parse_rows(text, "--y")
-    if loss == "cross_entropy":
+    kind = LOSSES[loss]
+    if kind.targets == "indices":
         flat = [v for r in rows for v in r]
         if len(flat) != n_samples or (len(rows) != n_samples and len(rows) != 1):
-            raise ExplainError(f"--y: cross_entropy takes one class index per sample; "
+            raise ExplainError(f"--y: {loss} takes one class index per sample; "
                                f"{n_samples} sample(s), got {text!r}")
         if any(v != int(v) or not 0 <= v < out_features for v in flat):
             raise ExplainError(f"--y {text!r}: class indices must be integers from 0 to "
@@ -332,9 +333,11 @@ def parse_y(text: str, loss: str, n_samples: int, out_features: int) -> np.ndarr
         raise ExplainError(f"--y {text!r}: expected {n_samples} sample(s) of {out_features} "
                            f"value(s) each, like the network's output")
     y = np.array(rows, dtype=np.float64)
-    if loss in ("bce", "bce_logits") and ((y < 0) | (y > 1)).any():
-        raise ExplainError(f"--y {text!r}: {loss} targets must be 0 or 1 (or a probability "
-                           "between them)")
+    low, high = kind.target_range or (-np.inf, np.inf)
+    if ((y < low) | (y > high)).any():
+        what = ("be 0 or 1 (or a probability between them)" if (low, high) == (0.0, 1.0)
+                else f"lie in [{low:g}, {high:g}]")
+        raise ExplainError(f"--y {text!r}: {loss} targets must {what}")
     return y
 
 

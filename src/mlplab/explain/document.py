@@ -196,12 +196,18 @@ def _forward(doc, tr: Trace, st: StepTrace, level):
                 rows.append(([sym("a", l, s)], [fn(*name, sym("z", l, s)),
                                                 fn(*name, Arr(z)), [Arr(a)]]))
         what = lay.activation
-        if l == len(tr.layers) and lay.activation == "identity" and tr.loss_name in (
-                "cross_entropy", "bce_logits"):
-            inside = "softmax" if tr.loss_name == "cross_entropy" else "sigmoid"
-            what = f"no activation: logits, the {inside} is inside the loss"
+        kind = LOSSES.get(tr.loss_name)
+        if l == len(tr.layers) and lay.activation == "identity" and kind is not None \
+                and kind.outputs == "logits":
+            what = f"no activation: logits, the {kind.probabilities} is inside the loss"
         doc.h(level + 1, f"Layer {l} ({what})", minor=True)
         doc.eqs(rows)
+
+
+# The losses whose value and gradient explain writes out number by number (course unit 004);
+# any other registered loss is shown by its record's name and gradient form and the engine's
+# numbers.
+WORKED_LOSSES = ("mse", "bce", "bce_logits", "cross_entropy")
 
 
 def _loss(doc, tr: Trace, st: StepTrace, level):
@@ -212,6 +218,10 @@ def _loss(doc, tr: Trace, st: StepTrace, level):
     a = ls.prediction
     rows = []
     ln = M("ln ", r"\ln ")
+    if ls.name not in WORKED_LOSSES:   # no worked form: its name and the engine's value
+        doc.p(f"The loss is {LOSSES[ls.name].explain}.")
+        doc.eqs([([sym("L")], [[Num(ls.value)]])])
+        return
     if ls.name == "cross_entropy":
         for n in range(N):
             s = _n(tr, n)
@@ -284,21 +294,17 @@ def _loss_grad_rows(tr: Trace, st: StepTrace, upstream_from=None) -> list:
             rows.append(([dL(sym("a", L, s))], [*rhs, [Arr(g[n])]]))
         return rows
     a, y = ls.prediction, ls.target
-    count = N if ls.name == "cross_entropy" else a.size
+    per_sample = LOSSES[ls.name].targets == "indices"   # the mean runs over samples
+    count = N if per_sample else a.size
     by = [DIV, Num(count)] if count > 1 else []
-    nl = "" if count == 1 else ("N" if ls.name == "cross_entropy" else "n")
+    nl = "" if count == 1 else ("N" if per_sample else "n")
     nt = f" / {nl}" if nl else ""
     frac = (lambda top: tex(r"\frac{<t>}{<n>}", t=top, n=nl)) if nl else (lambda top: top)
-    t, lt = {
-        "mse": (f"2 (a^[{L}] - y){nt}", frac(tex(r"2\,(a^{[<L>]} - y)", L=L))),
-        "bce": (f"(a^[{L}] - y) / (a^[{L}] (1 - a^[{L}])){nt}",
-                tex(r"\frac{a^{[<L>]} - y}{a^{[<L>]}\,(1 - a^{[<L>]})<n>}", L=L,
-                    n=r"\, " + nl if nl else "")),
-        "bce_logits": (f"(sigmoid(a^[{L}]) - y){nt}", frac(tex(r"\sigma(a^{[<L>]}) - y", L=L))),
-        "cross_entropy": (f"(softmax(a^[{L}]) - onehot(y)){nt}",
-                          frac(tex(r"\operatorname{softmax}(a^{[<L>]}) - "
-                                   r"\operatorname{onehot}(y)", L=L))),
-    }[ls.name]
+    form = LOSSES[ls.name].gradient
+    if form is None:   # a loss without a written form: the engine's numbers only
+        form = (f"dL/da^[{L}]", tex(r"\partial L / \partial a^{[<L>]}", L=L))
+    top_t, top_l = (f.replace("<L>", str(L)) for f in form)
+    t, lt = f"{top_t}{nt}", frac(top_l)
     rows.append(([dL(sym("a", L))], [[M(t, lt)]]))
     for n in range(N):
         s = _n(tr, n)
@@ -317,9 +323,12 @@ def _loss_grad_rows(tr: Trace, st: StepTrace, upstream_from=None) -> list:
                        *by]
             elif ls.name == "bce_logits":
                 num = [LP, Num(ls.probs[n, i]), MINUS, Num(_y(y[n, i]), paren=True), RP, *by]
-            else:
+            elif ls.name == "cross_entropy":
                 onehot = 1 if int(y[n]) == i else 0
                 num = [LP, Num(ls.probs[n, i]), MINUS, Num(onehot), RP, *by]
+            else:   # no worked form for this loss: the engine's number alone
+                rows.append((lhs, [[Num(g[n, i])]]))
+                continue
             rows.append((lhs, [num, [Num(g[n, i])]]))
     return rows
 

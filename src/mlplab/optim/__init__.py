@@ -10,7 +10,8 @@ from mlplab.optim.optimizers import (
     Optimizer,
     RMSprop,
     get_optimizer,
+    register_optimizer,
 )
 
 __all__ = ["OPTIMIZERS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop",
-           "get_optimizer"]
+           "get_optimizer", "register_optimizer"]

@@ -41,6 +41,14 @@ class Optimizer:
     """
 
     defaults: dict = {}
+    # What every face knows of an optimizer, on its class (as torch and Keras keep them):
+    name: str = ""                  # mlplab's name in specs, --optimizer and sweeps ("adam")
+    label: str = ""                 # shown on pages, tables and plots ("Adam")
+    torch_name: str = ""            # the torch.optim class with the same rule ("Adam")
+    suggested_lr: float = 1e-3      # mlplab train's lr on standardised inputs without --lr
+    sklearn_solver: str | None = None   # scikit-learn MLP's solver of this rule, if any
+    # named settings the playground offers beside the plain optimizer: name -> (label, kwargs)
+    presets: dict[str, tuple[str, dict]] = {}
 
     def __init__(self, params, **hyper):
         params = list(params)
@@ -138,6 +146,9 @@ class SGD(Optimizer):
     d = buf, or d = d + momentum buf with Nesterov."""
 
     defaults = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False)
+    name, label, torch_name, suggested_lr, sklearn_solver = "sgd", "SGD", "SGD", 1e-2, "sgd"
+    presets = {"momentum": ("Momentum", {"momentum": 0.9}),
+               "nesterov": ("Nesterov", {"momentum": 0.9, "nesterov": True})}
 
     def _validate(self, g):
         _check("momentum value", g["momentum"])
@@ -162,6 +173,7 @@ class Adagrad(Optimizer):
 
     defaults = dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
                     eps=1e-10)
+    name, label, torch_name, suggested_lr = "adagrad", "Adagrad", "Adagrad", 1e-2
 
     def _validate(self, g):
         _check("lr_decay value", g["lr_decay"])
@@ -184,6 +196,7 @@ class Adadelta(Optimizer):
     u = rho u + (1 - rho) delta^2; p -= lr * delta."""
 
     defaults = dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0)
+    name, label, torch_name, suggested_lr = "adadelta", "Adadelta", "Adadelta", 1.0
 
     def _validate(self, g):
         _check("rho value", g["rho"], high=1.0 + 1e-12)
@@ -212,6 +225,7 @@ class RMSprop(Optimizer):
 
     defaults = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                     centered=False)
+    name, label, torch_name, suggested_lr = "rmsprop", "RMSprop", "RMSprop", 1e-3
 
     def _validate(self, g):
         _check("alpha value", g["alpha"])
@@ -253,6 +267,7 @@ class Adam(Optimizer):
     p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)  (AMSGrad: max of the v's)."""
 
     defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False)
+    name, label, torch_name, suggested_lr, sklearn_solver = "adam", "Adam", "Adam", 1e-3, "adam"
     decoupled = False
 
     def _validate(self, g):
@@ -305,13 +320,28 @@ class AdamW(Adam):
     whose default weight_decay is 0.01)."""
 
     defaults = dict(Adam.defaults, weight_decay=1e-2)
+    name, label, torch_name, suggested_lr, sklearn_solver = "adamw", "AdamW", "AdamW", 1e-3, None
     decoupled = True
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "sgd": SGD, "adagrad": Adagrad, "adadelta": Adadelta, "rmsprop": RMSprop, "adam": Adam,
-    "adamw": AdamW,
-}
+OPTIMIZERS: dict[str, type[Optimizer]] = {}
+
+
+def register_optimizer(cls: type[Optimizer]) -> type[Optimizer]:
+    """Add an optimizer class to ``OPTIMIZERS`` under ``cls.name``; returns the class, so it
+    can decorate one. Every face (CLI, mlplab train, the twin, the playground, sweeps) reads
+    the table when it runs."""
+    for fact in ("name", "label", "torch_name"):
+        if not getattr(cls, fact):
+            raise ValueError(f"optimizer {cls.__name__}: set the class attribute {fact!r}")
+    if cls.name in OPTIMIZERS:
+        raise ValueError(f"an optimizer named {cls.name!r} is already registered")
+    OPTIMIZERS[cls.name] = cls
+    return cls
+
+
+for _cls in (SGD, Adagrad, Adadelta, RMSprop, Adam, AdamW):
+    register_optimizer(_cls)
 
 
 def get_optimizer(name: str, params, **hyper) -> Optimizer:

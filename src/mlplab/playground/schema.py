@@ -6,12 +6,15 @@ points, MAX_UPLOAD_ROWS uploaded rows, 6 hidden layers of 8 units, and a fixed g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mlplab import optim
 from mlplab.data.features import FEATURES
+from mlplab.registry import activation_named, activations
 
 MAX_LAYERS, MAX_UNITS, MAX_CLASSES = 6, 8, 6
 MAX_POINTS = 2000
@@ -46,19 +49,60 @@ DATASETS: dict[str, DataChoice] = {
     "multigauss": DataChoice("multigauss", "regression", "Multi-Gaussian", 0.0, 0.5),
     "upload": DataChoice("csv", "any", "Your CSV", 0.0, 0.0),
 }
-# page name -> spec token of mlplab.nn.ACTIVATIONS
-ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "identity",
-               "leakyrelu": "leakyrelu", "gelu": "gelu", "silu": "silu"}
-# page name -> (mlplab.optim name, its keyword arguments)
-OPTIMIZERS = {"sgd": ("sgd", {}), "momentum": ("sgd", {"momentum": 0.9}),
-              "nesterov": ("sgd", {"momentum": 0.9, "nesterov": True}),
-              "rmsprop": ("rmsprop", {}), "adam": ("adam", {})}
+class _Live(Mapping):
+    """A read-only table computed from the records each time it is read, so a kind
+    registered after this module was imported is offered too."""
+
+    def __init__(self, build):
+        self._build = build
+
+    def __getitem__(self, key):
+        return self._build()[key]
+
+    def __iter__(self):
+        return iter(self._build())
+
+    def __len__(self):
+        return len(self._build())
+
+
+def _activations() -> dict[str, str]:
+    """page name -> spec token: every activation a hidden layer can use, by its token; its
+    aliases (TensorFlow Playground's "linear") are read as the token (``Config``)."""
+    return {name: name for name in activations(hidden=True)}
+
+
+def _optimizers() -> dict[str, tuple[str, dict]]:
+    """page name -> (mlplab.optim name, keyword arguments): every optimizer and, after it, its
+    presets (SGD's momentum and Nesterov)."""
+    out: dict[str, tuple[str, dict]] = {}
+    for name, cls in optim.OPTIMIZERS.items():
+        out[name] = (name, {})
+        out.update({p: (name, dict(kwargs)) for p, (_, kwargs) in cls.presets.items()})
+    return out
+
+
+def labels() -> dict[str, str]:
+    """Display names of the page's choices, from the records (served to the page)."""
+    out = {n: k.display for n, k in activations(hidden=True).items()}
+    for name, cls in optim.OPTIMIZERS.items():
+        out[name] = cls.label
+        out.update({p: label for p, (label, _) in cls.presets.items()})
+    return {**out, "none": "None", "l1": "L1", "l2": "L2"}
+
+
+ACTIVATIONS: Mapping[str, str] = _Live(_activations)
+OPTIMIZERS: Mapping[str, tuple[str, dict]] = _Live(_optimizers)
 
 # the names the page may send, read from the tables above: one list each
 DatasetName = Literal[tuple(DATASETS)]
 FeatureName = Literal[tuple(FEATURES)]
-ActivationName = Literal[tuple(ACTIVATIONS)]
-OptimizerName = Literal[tuple(OPTIMIZERS)]
+
+
+def _choice(what: str, table: Mapping, value: str) -> str:
+    if value not in table:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(table)}")
+    return value
 
 
 class Config(BaseModel):
@@ -77,11 +121,11 @@ class Config(BaseModel):
     features: list[FeatureName] = Field(default_factory=lambda: ["x1", "x2"], min_length=1,
                                         max_length=len(FEATURES))
     layers: list[int] = Field(default_factory=lambda: [4, 2], max_length=MAX_LAYERS)
-    activation: ActivationName = "tanh"
+    activation: str = "tanh"
     lr: float = Field(0.03, gt=0, le=10)
     regularization: Literal["none", "l1", "l2"] = "none"
     reg_rate: float = Field(0.0, ge=0, le=10)
-    optimizer: OptimizerName = "sgd"
+    optimizer: str = "sgd"
     dropout: float = Field(0.0, ge=0, le=0.9)
 
     @field_validator("layers")
@@ -91,6 +135,17 @@ class Config(BaseModel):
             if not 1 <= u <= MAX_UNITS:
                 raise ValueError(f"every hidden layer needs 1 to {MAX_UNITS} units, got {u}")
         return v
+
+    @field_validator("activation")
+    @classmethod
+    def _activation(cls, v: str) -> str:
+        kind = activation_named(v)   # an alias ("linear") is read as its kind ("identity")
+        return _choice("activation", ACTIVATIONS, kind.name if kind is not None else v)
+
+    @field_validator("optimizer")
+    @classmethod
+    def _optimizer(cls, v: str) -> str:
+        return _choice("optimizer", OPTIMIZERS, v)
 
     @field_validator("features")
     @classmethod
@@ -157,6 +212,7 @@ def options() -> dict:
                          "noise_max": c.noise_max, "classes": c.classes}
                      for k, c in DATASETS.items()},
         "activations": list(ACTIVATIONS), "optimizers": list(OPTIMIZERS),
+        "labels": labels(),
         "features": list(FEATURES), "regularization": ["none", "l1", "l2"],
         "max_layers": MAX_LAYERS, "max_units": MAX_UNITS, "max_classes": MAX_CLASSES,
         "max_points": MAX_POINTS, "max_upload_bytes": MAX_UPLOAD_BYTES,

@@ -16,8 +16,6 @@ from pathlib import Path
 import numpy as np
 
 SPLIT_STYLES = {"train": "-", "val": "--", "test": ":"}
-LOSS_NAMES = {"mse": "MSE", "cross_entropy": "cross-entropy", "bce": "binary cross-entropy",
-              "bce_logits": "binary cross-entropy"}
 METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²", "mse": "MSE", "mae": "MAE"}
 MANY_MODELS = 4          # more models than this: one small panel per model
 GRID_STEPS = 200         # decision-region grid: GRID_STEPS x GRID_STEPS points
@@ -44,7 +42,9 @@ def _save(fig, path) -> Path:
 
 def loss_label(losses) -> str:
     """The loss axis label for the loss keys of the models drawn: "MSE", "cross-entropy"."""
-    names = sorted({LOSS_NAMES.get(k, k) for k in losses if k})
+    from mlplab.registry import LOSSES
+
+    names = sorted({LOSSES[k].display if k in LOSSES else k for k in losses if k})
     return " / ".join(names) + " (loss)" if names else "loss"
 
 
@@ -475,18 +475,25 @@ def sample_grid(images: np.ndarray, labels: np.ndarray, class_names, path, per_c
 
 
 def activations(path) -> Path:
-    """Every activation and its derivative on [-5, 5], from the engine's own backward."""
-    from mlplab import nn
+    """Every elementwise activation of the registry and its derivative on [-5, 5], from the
+    engine's own backward (none for a kind without one: the step)."""
+    from mlplab.registry import activations as kinds
 
     plt = _plt()
     z = np.linspace(-5, 5, 401)
-    names = ["step", "sigmoid", "tanh", "relu", "leakyrelu", "softplus", "gelu", "silu"]
-    fig, axes = plt.subplots(2, 4, figsize=(14, 6.5))
-    for ax, name in zip(axes.ravel(), names):
-        act = nn.ACTIVATIONS[name](0.1) if name == "leakyrelu" else nn.ACTIVATIONS[name]()
+    shown = [k for k in kinds().values() if k.explain is not None]   # elementwise ones
+    cols = math.ceil(math.sqrt(len(shown)))
+    rows = math.ceil(len(shown) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.5 * cols, 3.25 * rows), squeeze=False,
+                             layout="constrained")
+    for ax in axes.ravel()[len(shown):]:
+        ax.set_visible(False)
+    for ax, kind in zip(axes.ravel(), shown):
+        name = kind.name
+        act = kind.module(*kind.plot_args)
         y = act(z.copy())
         ax.plot(z, y, label="f(z)")
-        if name != "step":
+        if kind.explain.derivative is not None:
             ax.plot(z, act.backward(np.ones_like(z)), "--", label="f'(z)")
         ax.axhline(0, color="k", lw=0.5)
         ax.axvline(0, color="k", lw=0.5)

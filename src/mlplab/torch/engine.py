@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from mlplab.errors import UsageError
+from mlplab.registry import loss_kind
 from mlplab.spec import ModelSpec
 from mlplab.torch import require_torch
 from mlplab.torch.builder import build, load_state, to_torch_dtype
@@ -30,10 +31,15 @@ def _torch_losses() -> dict:
 
 
 LOSSES = _torch_losses()
-OPTIMIZERS = {
-    "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "adadelta": torch.optim.Adadelta,
-    "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
-}
+def _torch_optimizers() -> dict:
+    """mlplab's optimizer names -> torch.optim classes, read from each optimizer's
+    ``torch_name`` (mlplab.optim.OPTIMIZERS)."""
+    from mlplab.optim import OPTIMIZERS as kinds
+
+    return {name: getattr(torch.optim, cls.torch_name) for name, cls in kinds.items()}
+
+
+OPTIMIZERS = _torch_optimizers()
 
 
 def _cuda(name: str):
@@ -70,13 +76,15 @@ def resolve_device(device=None):
 
 
 def get_loss(name: str, **kwargs):
-    """A torch loss module by mlplab's loss name (``LOSSES``' keys)."""
-    return lookup(LOSSES, name, "loss")(**kwargs)
+    """A torch loss module by mlplab's loss name (the loss registry's keys, read now, so a
+    loss registered after this module was imported is found too)."""
+    return lookup(_torch_losses(), name, "loss")(**kwargs)
 
 
 def get_optimizer(name: str, params, **hyper):
-    """A ``torch.optim`` optimizer by mlplab's optimizer name (``OPTIMIZERS``' keys)."""
-    return lookup(OPTIMIZERS, name.lower(), "optimizer")(params, **hyper)
+    """A ``torch.optim`` optimizer by mlplab's optimizer name (mlplab.optim.OPTIMIZERS' keys,
+    read now)."""
+    return lookup(_torch_optimizers(), name.lower(), "optimizer")(params, **hyper)
 
 
 def _plain(v):
@@ -101,6 +109,8 @@ class TorchEngine(BaseEngine):
                  dtype=np.float32, device=None, input_shape: tuple | None = None):
         super().__init__(model, loss_name, optimizer, dtype=dtype)
         self.loss_fn = get_loss(loss_name, **(loss_kwargs or {}))
+        # targets compared elementwise (every loss but class indices' cross-entropy)
+        self._values = loss_kind(loss_name).targets == "values"
         self.tdtype = to_torch_dtype(dtype)
         first = next(model.parameters(), None)
         self.device = (resolve_device(device) if device is not None
@@ -142,12 +152,12 @@ class TorchEngine(BaseEngine):
 
     def _targets(self, y) -> torch.Tensor:
         t = torch.from_numpy(np.ascontiguousarray(y))
-        if self.loss_name != "cross_entropy":
+        if self._values:
             t = t.to(self.tdtype)
         return t.to(self.device)
 
     def _check(self, out, y) -> None:
-        if self.loss_name != "cross_entropy" and out.shape != y.shape:
+        if self._values and out.shape != y.shape:
             raise ValueError(f"{type(self.loss_fn).__name__}: prediction shape "
                              f"{tuple(out.shape)} and target shape {tuple(y.shape)} differ; "
                              f"reshape the target to {tuple(out.shape)}")
@@ -181,7 +191,7 @@ class TorchEngine(BaseEngine):
         """The loss of given outputs (n, k) against prepared targets, as a float."""
         out = torch.from_numpy(np.ascontiguousarray(outputs))
         t = torch.from_numpy(np.ascontiguousarray(y))
-        if self.loss_name != "cross_entropy":
+        if self._values:
             t = t.to(out.dtype)
         self._check(out, t)
         with torch.no_grad():

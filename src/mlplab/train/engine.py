@@ -22,7 +22,7 @@ import numpy as np
 
 from mlplab import nn
 from mlplab.optim import get_optimizer
-from mlplab.registry import task_of
+from mlplab.registry import loss_kind, task_of
 from mlplab.spec import ModelSpec
 from mlplab.train.metrics import predicted_classes
 
@@ -31,7 +31,7 @@ def prepare_targets(loss: str, y: np.ndarray, dtype=np.float32) -> np.ndarray:
     """Class indices (n,) int64 for cross-entropy; a column (n, 1) of ``dtype`` for the
     losses that compare elementwise with a one-output network, so nothing broadcasts."""
     y = np.asarray(y)
-    if loss == "cross_entropy":
+    if loss_kind(loss).targets == "indices":
         return np.ascontiguousarray(y, dtype=np.int64)
     return np.ascontiguousarray(y.reshape(len(y), -1), dtype=dtype)
 
@@ -39,7 +39,8 @@ def prepare_targets(loss: str, y: np.ndarray, dtype=np.float32) -> np.ndarray:
 def threshold_of(loss: str) -> float:
     """Where a single output column turns into class 1: 0.5 for a probability (BCELoss's
     outputs have been through a sigmoid), 0.0 for a logit (every other loss)."""
-    return 0.5 if loss == "bce" else 0.0
+    threshold = loss_kind(loss).threshold
+    return 0.0 if threshold is None else threshold
 
 
 @runtime_checkable

@@ -9,9 +9,6 @@ const $ = (id) => document.getElementById(id);
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const DROPOUTS = [0, 0.1, 0.2, 0.3, 0.5];
-const LABELS = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear",
-  leakyrelu: "Leaky ReLU", gelu: "GELU", silu: "SiLU", none: "None", l1: "L1", l2: "L2",
-  sgd: "SGD", momentum: "Momentum", nesterov: "Nesterov", rmsprop: "RMSprop", adam: "Adam" };
 
 // Public for tests and benchmarks: firstFrameMs (since navigation), frames drawn, fps, and the
 // milliseconds each of the last frames took to draw (drawMs).
@@ -29,7 +26,8 @@ function showMessage(text) {
   if (text) app.errors.push(text);
 }
 
-function fillSelect(id, values, format = (v) => LABELS[v] || String(v)) {
+// Display names come with the options (the server reads them from mlplab's records).
+function fillSelect(id, values, format = (v) => app.options.labels[v] || String(v)) {
   $(id).replaceChildren(...values.map((v) => new Option(format(v), String(v))));
 }
 
