@@ -33,7 +33,10 @@ MAX_STEPS = 50
 
 # The activations explain can write out: those with an explain form in the registry (the
 # elementwise ones; Softmax is not).
-_ACTIVATION_NAMES = {k.module: k.name for k in LAYERS.values() if k.explain is not None}
+def _activation_names() -> dict[type, str]:
+    """module class -> name of every elementwise activation (read now: a kind registered
+    later is written out too)."""
+    return {k.module: k.name for k in LAYERS.values() if k.explain is not None}
 
 
 
@@ -143,8 +146,9 @@ class Trace:
 def layers_of(model: nn.Sequential) -> list[Layer]:
     """Group a Sequential into the course's layers; refuse what explain cannot write out."""
     mods, names = list(model), list(model._modules)
+    elementwise = _activation_names()
     for mod in mods:
-        if not isinstance(mod, nn.Linear) and type(mod) not in _ACTIVATION_NAMES:
+        if not isinstance(mod, nn.Linear) and type(mod) not in elementwise:
             hint = (" (cross_entropy applies softmax inside the loss: end the spec with the "
                     "logits)" if isinstance(mod, nn.Softmax) else "")
             raise ExplainError(f"explain writes out Linear layers and elementwise activations "
@@ -158,7 +162,7 @@ def layers_of(model: nn.Sequential) -> list[Layer]:
                                "follow a Linear")
         act_name, act = "identity", None
         if i + 1 < len(mods) and not isinstance(mods[i + 1], nn.Linear):
-            act_name, act = _ACTIVATION_NAMES[type(mods[i + 1])], i + 1
+            act_name, act = elementwise[type(mods[i + 1])], i + 1
         layers.append(Layer(len(layers) + 1, names[i], i, act_name, act, lin.in_features,
                             lin.out_features))
         i += 2 if act is not None else 1

@@ -21,8 +21,8 @@ from mlplab.nn.serialization import load, save
 from mlplab.nn.summary import ModelSummary, summary
 
 # ACTIVATIONS (name -> module class) and LOSSES (name -> loss class) are views of the one
-# table, mlplab.registry, made on first use: the registry imports this package's modules, so
-# importing it here would be a cycle.
+# table, mlplab.registry, made each time they are read (a kind registered later is in them):
+# the registry imports this package's modules, so importing it here would be a cycle.
 _REGISTRY_VIEWS = ("ACTIVATIONS", "LOSSES")
 
 
@@ -33,7 +33,6 @@ def __getattr__(name: str):
         views = {"ACTIVATIONS": {k.name: k.module for k in registry.LAYERS.values()
                                  if k.activation},
                  "LOSSES": {k.name: k.numpy for k in registry.LOSSES.values()}}
-        globals().update(views)
         return views[name]
     raise AttributeError(f"module 'mlplab.nn' has no attribute {name!r}")
 

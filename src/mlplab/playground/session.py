@@ -294,10 +294,11 @@ class Session:
         model = self.engine.model
         model.eval()
         h, units = self.grid, []
+        activation_types = tuple(nn.ACTIVATIONS.values())   # read now: registered kinds too
         with np.errstate(over="ignore", invalid="ignore"):
             for mod in model:
                 h = mod.forward(h)
-                if type(mod) in _ACTIVATION_TYPES:
+                if type(mod) in activation_types:
                     units.append(h)
         out = h
         grids = []
@@ -398,9 +399,6 @@ class Session:
 
         with self.lock:
             return python_script(self)
-
-
-_ACTIVATION_TYPES = tuple(nn.ACTIVATIONS.values())
 
 
 def _read_upload(upload: Upload, problem: str, test_fraction: float, seed: int):
