@@ -316,26 +316,6 @@ def results(
                                  console=_console(), seeds=seeds)))
 
 
-@app.command()
-def predict(
-    run_dir: Path = typer.Argument(..., help="A folder written by `mlplab train`, or an .onnx "
-                                             "file that `mlplab export` wrote from one."),
-    data: Path = typer.Argument(..., help="New rows: a CSV with the training file's columns "
-                                          "(the target may be there: it is scored), an .npz "
-                                          "with X, or a folder of images."),
-    model: str = typer.Option("mlp", "--model", help="Which model of the run."),
-    out: Path = typer.Option(Path("predictions.csv"), "--out", help="CSV file to write."),
-):
-    """Predict new rows with a model of a `mlplab train` run, preprocessed as in training."""
-    from mlplab.byod import describe
-    from mlplab.byod import predict as byod_predict
-
-    # the run folder is read through mlplab.runfolder: a damaged file is a DataError
-    result = byod_predict(run_dir, data, model=model, out=out)
-    for line in describe(result):
-        typer.echo(line)
-
-
 plot_app = typer.Typer(help="Figures that explain the building blocks.", no_args_is_help=True)
 app.add_typer(plot_app, name="plot")
 
@@ -352,6 +332,8 @@ def plot_activations(out: Path = typer.Option(Path("activations.png"), "--out", 
 _mount("train", "mlplab.byod.cli:train",
        "Train the course's baseline (linear or softmax regression) and an MLP on your own data, "
        "then print and save the comparison (the same run folder and report as `mlplab run`).")
+_mount("predict", "mlplab.byod.cli:predict",
+       "Predict new rows with a model of a `mlplab train` run, preprocessed as in training.")
 _mount("data", "mlplab.data.cli:app",
        "Data sets: list them, and show what one holds (shape, classes, rows or images).")
 _mount("explain", "mlplab.explain.cli:explain",

@@ -1,4 +1,5 @@
-"""``mlplab train``: the practitioner's door (own data in, a baseline against an MLP out).
+"""``mlplab train`` and ``mlplab predict``: the practitioner's door (own data in, a baseline
+against an MLP out, then new rows scored).
 
 Imported only when ``train`` is on the command line (``mlplab.cli`` mounts it lazily), so its
 help texts can be written from the records: the activations and optimizers it offers and each
@@ -101,3 +102,22 @@ def train(
     for note in exp.notes:
         console.print(note, soft_wrap=True, markup=False, highlight=False)
     _run_and_show(exp, out, quiet, console)
+
+
+def predict(
+    run_dir: Path = typer.Argument(..., help="A folder written by `mlplab train`, or an .onnx "
+                                             "file that `mlplab export` wrote from one."),
+    data: Path = typer.Argument(..., help="New rows: a CSV with the training file's columns "
+                                          "(the target may be there: it is scored), an .npz "
+                                          "with X, or a folder of images."),
+    model: str = typer.Option("mlp", "--model", help="Which model of the run."),
+    out: Path = typer.Option(Path("predictions.csv"), "--out", help="CSV file to write."),
+):
+    """Predict new rows with a model of a `mlplab train` run, preprocessed as in training."""
+    from mlplab.byod import describe
+    from mlplab.byod import predict as byod_predict
+
+    # the run folder is read through mlplab.runfolder: a damaged file is a DataError
+    result = byod_predict(run_dir, data, model=model, out=out)
+    for line in describe(result):
+        typer.echo(line)
