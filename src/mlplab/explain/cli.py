@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from mlplab.explain.core import MAX_STEPS, ExplainError
+from mlplab.explain.presets import PRESETS
 from mlplab.registry import LOSSES, names
 
 # render.BACKENDS' keys, spelled out so that registering the command imports no renderer
@@ -42,8 +43,7 @@ def explain(
         None, "--precision", help="Decimals printed (default 4; 5 for softmax-step)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the default initialisation."),
     example: str | None = typer.Option(
-        None, "--example", help="A worked example of the course: bce-step, softmax-step, "
-                                "petal, sigmoid-net, xor-threshold."),
+        None, "--example", help=f"A worked example of the course: {', '.join(PRESETS)}."),
 ):
     """Work a forward pass, the loss, the backward pass and the SGD update out by hand."""
     from mlplab.explain.core import explain_network

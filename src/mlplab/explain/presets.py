@@ -243,12 +243,107 @@ def xor_threshold(steps: int = 1) -> Explanation:
                                 "the exact XOR truth table")])
 
 
+# -- course unit 001: softmax regression on the hours-studied tables ------------------------
+HOURS_PASS = ([0.5, 1.0, 1.5, 2.0], [0, 0, 1, 1])                       # binary: pass/fail
+HOURS_SCORE = ([0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0], [0, 0, 1, 1, 2, 2, 3, 3])  # 4 classes
+HOURS_ASKED = (0.25, 4.5)      # the slide's "???" rows
+HOURS_LR = 0.1
+
+
+def hours_fit(hours, labels, theta, epochs: int, lr: float = HOURS_LR,
+              report=(1, 10, 100, 1000)):
+    """Softmax regression trained as the slide does it: one sample at a time, in the table's
+    order, ``epochs`` times, with the engine's Linear, CrossEntropyLoss and SGD.
+
+    theta : the slide's layout, (2, classes): bias row, then the weight row.
+    Returns (model, [(epoch, mean loss over the table, accuracy, theta)] at ``report``).
+    """
+    from mlplab.optim import SGD
+
+    theta = np.asarray(theta, dtype=np.float64)
+    lin = nn.Linear(1, theta.shape[1], dtype=np.float64)
+    _set(lin, theta[1:].T, theta[0])
+    model, loss_fn = nn.Sequential(lin), nn.CrossEntropyLoss()
+    opt = SGD(model.parameters(), lr=lr)
+    X = np.asarray(hours, dtype=np.float64).reshape(-1, 1)
+    y = np.asarray(labels, dtype=np.int64)
+    rows = []
+    for epoch in range(1, epochs + 1):
+        for n in range(len(X)):
+            opt.zero_grad()
+            loss_fn(model(X[n:n + 1]), y[n:n + 1])
+            model.backward(loss_fn.backward())
+            opt.step()
+        if epoch in report or epoch == epochs:
+            out = model(X)
+            rows.append((epoch, float(nn.CrossEntropyLoss()(out, y)),
+                         float((out.argmax(axis=1) == y).mean()), _theta(lin.weight.data,
+                                                                          lin.bias.data)))
+    return model, rows
+
+
+def _row(values) -> str:
+    return "[" + ", ".join(f"{v:.3f}" for v in values) + "]"
+
+
+def _probs(model, hours) -> np.ndarray:
+    return nn.Softmax(dim=-1)(model(np.asarray(hours, dtype=np.float64).reshape(-1, 1)))
+
+
+def hours(steps: int = 1) -> Explanation:
+    slide_theta = [[0.1, 0.2], [0.3, 0.4]]
+    parts, tables, closing = [], [], []
+    for (h, labels), theta, epochs, title in (
+            (HOURS_PASS, slide_theta, 100, "Pass/fail (2 classes), the slide's theta"),
+            (HOURS_SCORE, np.zeros((2, 4)), 1000, "Score (4 classes), theta all 0")):
+        first = trace(hours_fit(h, labels, theta, 0)[0], np.array([[h[0]]]),
+                      np.array([labels[0]]), loss="cross_entropy", lr=HOURS_LR, steps=steps)
+        parts.append(Part(first, title=f"{title}: the first sample, x = [1, {h[0]}], "
+                                       f"y = {labels[0]}"))
+        model, rows = hours_fit(h, labels, theta, epochs)
+        k = len(theta[0])
+        tables.append(ExtraTable(
+            f"{title}: training, one sample at a time, lr {HOURS_LR:g}",
+            ["epoch", "mean loss", "accuracy", "", "theta"],
+            [row for e, loss, acc, th in rows for row in (
+                [e, f"{loss:.4f}", f"{acc:.0%}", "b", _row(th[0])],
+                ["", "", "", "w", _row(th[1])])]))
+        p = _probs(model, HOURS_ASKED)
+        tables.append(ExtraTable(
+            f"{title}: the slide's question, after {epochs} epochs",
+            ["hours", *(f"P(class {c})" for c in range(k)), "predicted"],
+            [[q, *(f"{v:.4f}" for v in p[i]), int(p[i].argmax())]
+             for i, q in enumerate(HOURS_ASKED)]))
+    new = {u.key: u.new for u in parts[0].trace.steps[0].updates}
+    after_one = _theta(new["0.weight"], new["0.bias"])
+    comps = [Comparison("theta after the first sample, lr 0.1",
+                        np.array([[0.105, 0.194], [0.302, 0.397]]), after_one,
+                        "the slide's numbers are those of lr 0.01, truncated (see "
+                        "--example softmax-step)")]
+    closing.append("Softmax regression draws one boundary per pair of classes along the hours "
+                   "axis: 0.25 hours lies below every boundary (class 0: fail, score 0) and "
+                   "4.5 hours above them (pass, score 3). Training longer only sharpens the "
+                   "probabilities; the predicted classes of both rows no longer change.")
+    return Explanation(
+        "Example hours: softmax regression on the hours-studied tables (course unit 001)",
+        parts,
+        intro=["The slide's tables: hours studied against pass (0/1) and against a score "
+               "0-3. theta = [[b0, b1, ...], [w0, w1, ...]] multiplies x = [1, hours]; in the "
+               "engine that is Linear(1, classes) with W^[1] theta's weight row as a column "
+               "and b^[1] its bias row, softmax inside CrossEntropyLoss.",
+               f"Each SGD step (lr {HOURS_LR:g}) takes one sample, as the slide's '1) Pick a "
+               "sample' does; an epoch takes the table's rows in order."],
+        comparisons=comps, tables=tables, closing=closing)
+
+
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("bce-step", "the 2-2-1 network, all weights 0.1, one BCE step (course unit 001)",
            bce_step),
     Preset("softmax-step", "softmax regression, one SGD step; the slide's lr slip "
            "(course unit 001)",
            softmax_step, precision=5),
+    Preset("hours", "softmax regression on the hours tables, 2 and 4 classes; the slide's "
+           "0.25 and 4.5 hours predicted (course unit 001)", hours),
     Preset("petal", "2-2-3 ReLU net on three Iris petals; the slide's slips (course unit 002)",
            petal),
     Preset("sigmoid-net", "the backprop intuition, -ln(0.669) = 0.402 not 0.44 "
