@@ -95,7 +95,7 @@ def _weights(tmp_path, state):
     (["2-2-relu-3", "--x", "1,2", "--y", "3"], "class indices must be integers from 0 to 2"),
     (["2-2-relu-1-sigmoid", "--x", "1,2", "--y", "2"], "bce targets must be 0 or 1"),
     (["2-2-relu-1", "--x", "1,2;3,4", "--y", "0"], "expected 2 sample(s)"),
-    (["--example", "nope"], "unknown example 'nope'; choose one of bce-step"),
+    (["--example", "nope"], "unknown example 'nope'; choose one of standardize, bce-step"),
     (["--example", "petal", "--lr", "0.5"], "drop --lr"),
     (["--example", "sigmoid-net", "--steps", "2"], "shows one step"),
     (["4-64-relu-3", "--x", "1,2,3,4", "--y", "0"], "4-64-relu-3 has 515 parameters"),

@@ -128,5 +128,5 @@ def test_every_preset_renders_in_every_format(name, fmt):
 
 
 def test_unknown_example_lists_the_names():
-    with pytest.raises(ExplainError, match="bce-step, softmax-step, hours, petal"):
+    with pytest.raises(ExplainError, match="standardize, bce-step, softmax-step, hours, petal"):
         get_preset("nope")

@@ -44,6 +44,70 @@ def _slide_layout(weight_rows) -> tuple[np.ndarray, np.ndarray]:
     return w[1:].T, w[0]
 
 
+# -- course unit 000: why standardise (the CGPA/Salary table) -------------------------------
+# The slide's first rows: CGPA, salary ('000), and the same rows standardised.
+CGPA_SALARY = np.array([[3.0, 60.0], [3.0, 40.0], [4.0, 40.0]])
+CGPA_SALARY_Z = np.array([[-1.184341, 1.520013], [-1.184341, -1.100699], [0.416120, -1.100699]])
+
+
+def implied_scaling(raw: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and std per column that map two different raw values of it onto their
+    standardised values (z = (x - mean) / std): the statistics of the slide's whole table,
+    which shows only its first rows. raw, z : (n, d); returns (d,), (d,)."""
+    means, stds = [], []
+    for j in range(raw.shape[1]):
+        a, b = (int(i) for i in np.unique(raw[:, j], return_index=True)[1][:2])
+        std = (raw[a, j] - raw[b, j]) / (z[a, j] - z[b, j])
+        means.append(raw[a, j] - z[a, j] * std)
+        stds.append(std)
+    return np.array(means), np.array(stds)
+
+
+def standardize(steps: int = 1) -> Explanation:
+    mean, std = implied_scaling(CGPA_SALARY, CGPA_SALARY_Z)
+    parts, grads = [], {}
+    for label, x in (("raw", CGPA_SALARY[:1]), ("standardised", CGPA_SALARY_Z[:1])):
+        model = nn.constant_all_(ModelSpec.parse("2-1").build(dtype=np.float64), 0.1)
+        tr = trace(model, x, np.array([[0.0]]), loss="mse", lr=0.01, steps=steps)
+        grads[label] = next(u.grad for u in tr.steps[0].updates if u.key == "0.weight")[0]
+        parts.append(Part(tr, title=f"Student 1, {label} features: x = "
+                                    f"[{x[0, 0]:.4g}, {x[0, 1]:.4g}]"))
+    ratio = {k: abs(g[1] / g[0]) for k, g in grads.items()}
+    rows = [[i + 1, *CGPA_SALARY[i], *(f"{v:.6f}" for v in (CGPA_SALARY[i] - mean) / std)]
+            for i in range(len(CGPA_SALARY))]
+    return Explanation(
+        "Example standardize: why standardise the features (course unit 000)",
+        parts,
+        intro=["The slide's table: CGPA and salary ('000) as two features of a linear model "
+               "y_hat = w1 CGPA + w2 salary + w0, trained on the squared error. Raw, salary is "
+               "about 20 times CGPA; standardised (x - mean) / std, both are a few units.",
+               "Each part below takes student 1 through one SGD step (every weight 0.1, "
+               "target y = 0: the ratio of the two weights' gradients does not depend on y)."],
+        tables=[ExtraTable("The slide's rows, raw and standardised",
+                           ["student", "CGPA", "salary", "CGPA (z)", "salary (z)"], rows),
+                ExtraTable("Mean and std of the slide's whole table (read back from its "
+                           "z values)", ["", "CGPA", "salary"],
+                           [["mean", f"{mean[0]:.4f}", f"{mean[1]:.4f}"],
+                            ["std", f"{std[0]:.4f}", f"{std[1]:.4f}"]]),
+                ExtraTable("dSE/dw of student 1 = 2 (y_hat - y) x: one factor per feature",
+                           ["features", "dSE/dw1 (CGPA)", "dSE/dw2 (salary)",
+                            "|dw2| / |dw1|"],
+                           [[k, f"{g[0]:.4f}", f"{g[1]:.4f}", f"{ratio[k]:.2f}"]
+                            for k, g in grads.items()])],
+        comparisons=[
+            Comparison("student 1's salary (z), y_hat line", 1.5, CGPA_SALARY_Z[0, 1],
+                       "1.52 a line later"),
+            Comparison("student 3's CGPA (z)", 0.416120, (CGPA_SALARY[2, 0] - mean[0]) / std[0],
+                       "one mean and std fit all rows"),
+        ],
+        closing=[f"Raw, the salary weight's gradient is {ratio['raw']:.0f} times the CGPA "
+                 "weight's (60 / 3): one learning rate is too large for w2 or too small for "
+                 f"w1. Standardised, the ratio is {ratio['standardised']:.2f} (1.52 / 1.18), "
+                 "so one learning rate suits both, which is why the course standardises "
+                 "before training (--example standardize; the normalization experiment shows "
+                 "it on Auto MPG)."])
+
+
 # -- course unit 001: the 2-2-1 network, one BCE step ---------------------------------------
 def bce_step(steps: int = 1) -> Explanation:
     model = nn.constant_all_(ModelSpec.parse("2-2-relu-1-sigmoid").build(dtype=np.float64), 0.1)
@@ -337,6 +401,8 @@ def hours(steps: int = 1) -> Explanation:
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("standardize", "why standardise: the CGPA/salary rows and their gradients "
+           "(course unit 000)", standardize, multi_step=False),
     Preset("bce-step", "the 2-2-1 network, all weights 0.1, one BCE step (course unit 001)",
            bce_step),
     Preset("softmax-step", "softmax regression, one SGD step; the slide's lr slip "
