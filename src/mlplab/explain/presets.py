@@ -277,6 +277,92 @@ def sigmoid_net(steps: int = 1) -> Explanation:
         comparisons=comps)
 
 
+# -- course unit 003: a filter over an image, then max pooling ------------------------------
+def x_image() -> np.ndarray:
+    """The slides' 9x9 picture of an X: 1 on both diagonals inside a border of -1."""
+    img = -np.ones((9, 9))
+    for i in range(1, 8):
+        img[i, i] = img[i, 8 - i] = 1
+    return img
+
+
+DIAGONAL_FILTER = np.where(np.eye(3) == 1, 1.0, -1.0)
+# The slides' feature map and pooled map, written to two decimals (the pooling slides' copy of
+# the map: the filtering slide's last map belongs to the shifted X it draws beside it).
+SLIDE_MAP = np.array([
+    [0.77, -0.11, 0.11, 0.33, 0.55, -0.11, 0.33], [-0.11, 1.00, -0.11, 0.33, -0.11, 0.11, -0.11],
+    [0.11, -0.11, 1.00, -0.33, 0.11, -0.11, 0.55], [0.33, 0.33, -0.33, 0.55, -0.33, 0.33, 0.33],
+    [0.55, -0.11, 0.11, -0.33, 1.00, -0.11, 0.11], [-0.11, 0.11, -0.11, 0.33, -0.11, 1.00, -0.11],
+    [0.33, -0.11, 0.55, 0.33, 0.11, -0.11, 0.77]])
+SLIDE_POOLED = np.array([[1.00, 0.33, 0.55, 0.33], [0.33, 1.00, 0.33, 0.55],
+                         [0.55, 0.33, 1.00, 0.11], [0.33, 0.55, 0.11, 0.77]])
+
+
+def _truncate(a: np.ndarray, decimals: int = 2) -> np.ndarray:
+    """Cut to ``decimals`` toward zero, as the slides write 5/9 = 0.555... as 0.55 (the 1e-9
+    keeps 1.00 from becoming 0.99 through the float error of 9/9)."""
+    scale = 10.0 ** decimals
+    return np.round(np.trunc(a * scale + np.sign(a) * 1e-9) / scale, decimals)
+
+
+def cnn_filter(steps: int = 1) -> Explanation:
+    from mlplab.nn.conv import Conv2d, MaxPool2d
+
+    img = x_image()
+    conv = Conv2d(1, 1, 3, bias=False, dtype=np.float64)   # the mean of the 9 products
+    conv.weight.data[...] = DIAGONAL_FILTER / 9
+    fmap = conv(img[None, None])[0, 0]
+    pool = MaxPool2d(2, padding=1)                           # 7x7 padded to 8x8 with zeros
+    pooled = pool(fmap[None, None])[0, 0]
+    padded = np.pad(fmap, ((0, 1), (0, 1)))
+    # the slides' two windows: the exact match, and one with 7 of 9 pixels agreeing
+    products = {(r, c): img[r:r + 3, c:c + 3] * DIAGONAL_FILTER for r in range(7)
+                for c in range(7)}
+    five = next(rc for rc, p in products.items()
+                if (p == [[1, 1, -1], [1, 1, 1], [-1, 1, 1]]).all())
+
+    def grid(a, fmt="{:.4f}"):
+        return [[i + 1, *(fmt.format(v) for v in row)] for i, row in enumerate(a)]
+
+    def cols(n):
+        return ["row", *(str(j + 1) for j in range(n))]
+
+    return Explanation(
+        "Example cnn-filter: a 3x3 filter over an X, then 2x2 max pooling (course unit 003)",
+        [],
+        intro=["The slides' picture: an X of 1s on a background of -1s, 9x9 pixels. The "
+               "filter is a 3x3 diagonal of 1s (-1 elsewhere). Filtering one 3x3 patch: "
+               "multiply pixel by filter entry, add the 9 products, divide by 9, so a patch "
+               "equal to the filter gives 1. Moving the filter over every position (stride 1, "
+               "no padding) gives a 7x7 feature map: where the feature is in the image.",
+               "Computed by mlplab.nn.conv.Conv2d (weight = filter / 9, no bias) and "
+               "MaxPool2d(2, padding=1): the engine's NumPy code, which "
+               "tests/unit/test_conv.py checks against torch."],
+        tables=[ExtraTable("The image", cols(9), grid(img, "{:.0f}")),
+                ExtraTable("The filter", cols(3), grid(DIAGONAL_FILTER, "{:.0f}")),
+                ExtraTable("Products of the patch at row 2, column 2 (the filter's match)",
+                           cols(3), grid(products[(1, 1)], "{:.0f}")),
+                ExtraTable(f"Products of the patch at row {five[0] + 1}, column {five[1] + 1}: "
+                           "(7 - 2) / 9 = 5/9", cols(3), grid(products[five], "{:.0f}")),
+                ExtraTable("The feature map (7x7), exact", cols(7), grid(fmap)),
+                ExtraTable("Zero padding: the map on 8x8, written as the slides do (truncated)",
+                           cols(8), grid(_truncate(padded), "{:.2f}")),
+                ExtraTable("Max pooling, 2x2 windows, stride 2: the largest value of each",
+                           cols(4), grid(pooled))],
+        comparisons=[
+            Comparison("the patch equal to the filter", 1.00, fmap[1, 1], "9/9"),
+            Comparison("the patch with 5/9", 0.55, fmap[five], "5/9 = 0.5556 truncated",
+                       rule="truncate"),
+        ],
+        closing=[f"Truncated to two decimals as the slides write them, "
+                 f"{int((_truncate(fmap) == SLIDE_MAP).sum())} of the feature map's 49 values "
+                 f"and {int((_truncate(pooled) == SLIDE_POOLED).sum())} of the pooled map's 16 "
+                 "are the slides' (rounded, 7/9 and 5/9 would read 0.78 and 0.56).",
+                 "Pooling keeps each region's strongest response (the diagonal's 1.00s stay) "
+                 "while the map shrinks from 7x7 to 4x4; the padded zeros never win where a "
+                 "window holds a positive value."])
+
+
 # -- course unit 004: XOR from hand-set threshold units -------------------------------------
 def xor_threshold(steps: int = 1) -> Explanation:
     net = nn.Sequential(nn.Linear(2, 2, dtype=np.float64), nn.Step(),
@@ -415,6 +501,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("sigmoid-net", "the backprop intuition, -ln(0.669) = 0.402 not 0.44 "
            "(course unit 003)",
            sigmoid_net, multi_step=False),
+    Preset("cnn-filter", "a 3x3 filter over the slides' X (1.00 and 0.55 = 5/9 truncated), "
+           "zero padding and 2x2 max pooling (course unit 003)", cnn_filter,
+           multi_step=False),
     Preset("xor-threshold", "XOR from step units; why backprop cannot train them "
            "(course unit 004)",
            xor_threshold, multi_step=False),
