@@ -138,3 +138,16 @@ def test_xor_feature_map_makes_it_linearly_separable():
     assert _train_logistic(X, y) <= 0.75
     psi = np.column_stack([X, X[:, 0] * X[:, 1]])
     assert _train_logistic(psi, y) == 1.0
+
+
+def test_the_quoted_preset_prints_the_slides_single_numbers():
+    from mlplab.explain.presets import quoted
+    from mlplab.explain.render import render
+
+    expl = quoted()
+    assert all(c.agrees for c in expl.comparisons)
+    text = render(expl, "text")
+    for line in ("   sigmoid    0.5449     0.4551", "      tanh    0.1781    -0.1781",
+                 "      1024        59          608", "      3500        18          500",
+                 "  128    0.003922        0.003922"):
+        assert line in text, line

@@ -486,6 +486,46 @@ def hours(steps: int = 1) -> Explanation:
         comparisons=comps, tables=tables, closing=closing)
 
 
+# -- the single numbers the slides quote (course units 001 and 002) -------------------------
+def quoted(steps: int = 1) -> Explanation:
+    from mlplab.data import iter_batches, num_batches
+    from mlplab.data.preprocessing import make_scaler
+
+    z = np.array([0.18, -0.18])
+    acts = {name: nn.ACTIVATIONS[name]()(z.copy()) for name in ("sigmoid", "relu", "tanh")}
+    ce = float(nn.CrossEntropyLoss()(np.array([[0.0580, 0.4275]]), np.array([0])))
+    images = np.zeros((60_000, 1), np.float32)
+    sizes = {b: [len(xb) for xb, _ in iter_batches(images, None, b)] for b in (1024, 3500)}
+    pixels = np.arange(256, dtype=np.float64)
+    normalize = (pixels / 255 - 0.5) / 0.5          # torchvision's ToTensor, Normalize(0.5, 0.5)
+    symmetric = make_scaler("symmetric").fit(pixels[:, None]).transform(pixels[:, None])[:, 0]
+    gap = float(np.abs(normalize - symmetric).max())
+    return Explanation(
+        "Example quoted: the single numbers the slides quote (course units 001 and 002)",
+        [],
+        intro=["Each number below is computed by mlplab's own code: nn's activations and "
+               "CrossEntropyLoss, the data loaders' batching and the symmetric scaler."],
+        tables=[ExtraTable("Activations on z = [0.18, -0.18] (unit 001)",
+                           ["activation", "f(0.18)", "f(-0.18)"],
+                           [[n, f"{a[0]:.4f}", f"{a[1]:.4f}"] for n, a in acts.items()]),
+                ExtraTable("Mini-batches of Fashion-MNIST's 60,000 training images (unit 002)",
+                           ["batch size", "batches", "last batch"],
+                           [[b, len(n), n[-1]] for b, n in sizes.items()]),
+                ExtraTable("Normalize(0.5, 0.5) after ToTensor against x / 127.5 - 1 (unit 002)",
+                           ["pixel", "Normalize", "x / 127.5 - 1"],
+                           [[int(p), f"{normalize[p]:.6f}", f"{symmetric[p]:.6f}"]
+                            for p in (0, 1, 127, 128, 254, 255)])],
+        comparisons=[
+            Comparison("sigmoid([0.18, -0.18])", np.array([0.5449, 0.4551]), acts["sigmoid"]),
+            Comparison("ReLU([0.18, -0.18])", np.array([0.18, 0.0]), acts["relu"]),
+            Comparison("tanh([0.18, -0.18])", np.array([0.1781, -0.1781]), acts["tanh"]),
+            Comparison("CrossEntropyLoss([0.0580, 0.4275], 0)", 0.8949, ce),
+            Comparison("batches of 1024", 59, num_batches(60_000, 1024)),
+            Comparison("batches of 3500 (the last of 500)", 18, num_batches(60_000, 3500)),
+            Comparison("max |Normalize - (x / 127.5 - 1)|", 0.0, gap, "the same map"),
+        ])
+
+
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("standardize", "why standardise: the CGPA/salary rows and their gradients "
            "(course unit 000)", standardize, multi_step=False),
@@ -501,6 +541,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("sigmoid-net", "the backprop intuition, -ln(0.669) = 0.402 not 0.44 "
            "(course unit 003)",
            sigmoid_net, multi_step=False),
+    Preset("quoted", "the single numbers the slides quote: activations on +-0.18, "
+           "cross-entropy 0.8949, batch counts, Normalize(0.5, 0.5) (units 001, 002)", quoted,
+           multi_step=False),
     Preset("cnn-filter", "a 3x3 filter over the slides' X (1.00 and 0.55 = 5/9 truncated), "
            "zero padding and 2x2 max pooling (course unit 003)", cnn_filter,
            multi_step=False),
