@@ -61,7 +61,7 @@ def test_softmax_step_lr_01_and_the_slides_lr_001_numbers():
     assert "[[0.15374, 0.14626], [0.32687, 0.37313]]" in text
 
 
-def test_petal_correct_values_and_slide_slips():
+def test_petal_correct_values_and_the_slides_unrounded_weights():
     expl = get_preset("petal").build(1)
     s = expl.parts[0].trace.steps[0]
     np.testing.assert_allclose(s.layers[0].z, [[1.372, -1.69], [4.698, -5.928], [5.718, -7.254]],
@@ -72,11 +72,22 @@ def test_petal_correct_values_and_slide_slips():
     assert not comps["hidden pre-activation h = z^[1]"].agrees
     assert not comps["logits z = z^[2]"].agrees
     assert not comps["mean cross-entropy loss"].agrees
+    assert comps["mean cross-entropy of the slide's own logits"].agrees   # its arithmetic
     text = render(expl, "text")
-    assert "mean cross-entropy loss: the slide slipped" in text
+    assert "mean cross-entropy loss: from the unrounded weights (table above)" in text
+    assert "slide the slipped" not in text and "the slide slipped" not in text
     assert "slide  = 1.269\n  engine = 1.2731" in text
     assert "slide  = [[1.373, -1.696], [4.708, -5.951], [5.731, -7.281]]" in text
     assert "engine = [[1.372, -1.69], [4.698, -5.928], [5.718, -7.254]]" in text
+
+
+def test_petal_recovers_the_weights_the_slide_computed_with():
+    from mlplab.explain.presets import petal_weights_behind_the_slide
+
+    w_h, w_z, res_h, res_z = petal_weights_behind_the_slide()
+    np.testing.assert_allclose(w_h, [[0.86, -1.044], [0.416, -0.6525]], atol=5e-4)
+    np.testing.assert_allclose(w_z, [0.320, 0.259, 0.142], atol=5e-4)
+    assert res_h < 6.1e-4 and res_z < 6e-4   # the slide's 3 decimals, rounded
 
 
 def test_sigmoid_net_values_and_the_044_slip():
@@ -130,3 +141,20 @@ def test_every_preset_renders_in_every_format(name, fmt):
 def test_unknown_example_lists_the_names():
     with pytest.raises(ExplainError, match="standardize, bce-step, softmax-step, hours, petal"):
         get_preset("nope")
+
+
+def test_bce_step_flags_the_transposed_weight_block():
+    expl = get_preset("bce-step").build(1)
+    c = next(c for c in expl.comparisons if c.what.startswith("W_h after the step"))
+    assert not c.agrees
+    np.testing.assert_allclose(c.computed, [[0.0946, 0.0946], [0.0946, 0.0946],
+                                            [0.0891, 0.0891]], atol=5e-5)
+    assert "the slide transposed the weight block" in render(expl, "text")
+
+
+def test_sigmoid_net_flags_the_derivative_taken_at_the_output():
+    expl = get_preset("sigmoid-net").build(1)
+    c = next(c for c in expl.comparisons if c.what.startswith("dyout/dypr"))
+    assert not c.agrees and c.computed == pytest.approx(0.2214, abs=5e-5)
+    text = " ".join(render(expl, "text").split())
+    assert "at the output 0.67; the derivative belongs at the pre-activation ypr = 0.704" in text

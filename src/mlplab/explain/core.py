@@ -438,7 +438,9 @@ class Comparison:
     """A number the slide prints beside the engine's.
 
     ``rule`` says how the slide wrote it: "round" (to the decimals it shows) or "truncate".
-    ``also`` holds further (label, value) pairs the note refers to.
+    ``also`` holds further (label, value) pairs the note refers to. ``differs`` is what a
+    disagreement means: a slip by default, or the cause where it is known (weights printed
+    rounded, a layout transposed).
     """
 
     what: str
@@ -447,6 +449,7 @@ class Comparison:
     note: str = ""
     rule: str = "round"
     also: list[tuple[str, float | np.ndarray]] = field(default_factory=list)
+    differs: str = "the slide slipped"
 
     @property
     def decimals(self) -> int:

@@ -514,7 +514,7 @@ def _comparisons(doc, comps: list[Comparison]):
     for c in comps:
         if c in agree:
             continue
-        verdict = "agrees" if c.agrees else "the slide slipped"
+        verdict = "agrees" if c.agrees else c.differs
         doc.p(f"{c.what}: {verdict}" + (f" ({c.note})" if c.note else "") + ".")
         rows = [(["slide"], [[_value(c.slide)]]), (["engine"], [[_value(c.computed)]])]
         rows += [([label], [[_value(v)]]) for label, v in c.also]

@@ -125,6 +125,13 @@ def bce_step(steps: int = 1) -> Explanation:
         Comparison("b^[1] after the step", np.array([0.0946, 0.0946]), new["0.bias"]),
         Comparison("W^[2] after the step", np.array([[0.0782, 0.0782]]), new["2.weight"]),
         Comparison("b^[2] after the step", np.array([0.0455]), new["2.bias"]),
+        # the backward slide writes W_h bias row first, one row per input, (in, out)
+        Comparison("W_h after the step, the slide's layout (bias row; x1's row; x2's row)",
+                   np.array([[0.0946, 0.0946], [0.0946, 0.0891], [0.0946, 0.0891]]),
+                   np.vstack([new["0.bias"], new["0.weight"].T]),
+                   differs="the slide transposed the weight block: x1's row holds 0.0946 for "
+                           "both units and x2's row 0.0891 for both (x2 = 2 doubles its "
+                           "gradient)"),
     ]
     return Explanation(
         "Example bce-step: one SGD step of the 2-2-1 network (course unit 001)",
@@ -189,29 +196,46 @@ def softmax_step(steps: int = 1) -> Explanation:
 
 
 # -- course unit 002: the petal example -----------------------------------------------------
+PETAL_X = np.array([[1.5, 0.2], [4.7, 1.6], [5.6, 2.2]])
+PETAL_H = np.array([[1.373, -1.696], [4.708, -5.951], [5.731, -7.281]])   # the slide's h
+PETAL_Z = np.array([[0.439, 0.356, 0.195], [1.507, 1.220, 0.670],         # and its logits
+                    [1.835, 1.485, 0.816]])
+
+
+def petal_weights_behind_the_slide() -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The weights the slide computed with, recovered by least squares from its own numbers
+    (biases 0, as the slide's bias rows): W_h (2, 2) from h = X W_h, the output row (3,) from
+    z = ReLU(h)_1 w (hidden unit 2 is negative, so ReLU zeroes it); and the largest residual
+    of each fit."""
+    w_h, *_ = np.linalg.lstsq(PETAL_X, PETAL_H, rcond=None)
+    relu_h = np.maximum(PETAL_H, 0)[:, :1]
+    w_z, *_ = np.linalg.lstsq(relu_h, PETAL_Z, rcond=None)
+    return (w_h, w_z[0], float(np.abs(PETAL_X @ w_h - PETAL_H).max()),
+            float(np.abs(relu_h @ w_z - PETAL_Z).max()))
+
+
 def petal(steps: int = 1) -> Explanation:
     model = ModelSpec.parse("2-2-relu-3").build(dtype=np.float64)
     _set(model[0], *_slide_layout([[0, 0], [0.86, -1.04], [0.41, -0.65]]))
     _set(model[2], *_slide_layout([[0, 0, 0], [0.32, 0.25, 0.14], [-0.47, -1.06, 0.063]]))
-    X = np.array([[1.5, 0.2], [4.7, 1.6], [5.6, 2.2]])
-    tr = trace(model, X, np.array([0, 1, 2]), loss="cross_entropy", lr=0.1, steps=steps)
+    tr = trace(model, PETAL_X, np.array([0, 1, 2]), loss="cross_entropy", lr=0.1, steps=steps)
     s1 = tr.steps[0]
+    w_h, w_z, res_h, res_z = petal_weights_behind_the_slide()
+    own_loss = float(nn.CrossEntropyLoss()(PETAL_Z, np.array([0, 1, 2])))
+    rounded = dict(differs="from the unrounded weights (table above), not the printed ones")
     comps = [
-        Comparison("hidden pre-activation h = z^[1]",
-                   np.array([[1.373, -1.696], [4.708, -5.951], [5.731, -7.281]]),
-                   s1.layers[0].z, "slips in the products (1.5 * 0.86 + 0.2 * 0.41 = 1.372)"),
-        Comparison("ReLU(h) = a^[1]", np.array([[1.373, 0], [4.708, 0], [5.731, 0]]),
-                   s1.layers[0].a, "carries the slips of h"),
-        Comparison("logits z = z^[2]",
-                   np.array([[0.439, 0.356, 0.195], [1.507, 1.220, 0.670],
-                             [1.835, 1.485, 0.816]]),
-                   s1.layers[1].z, "slips (0.25 * 1.372 = 0.343, not 0.356)"),
+        Comparison("hidden pre-activation h = z^[1]", PETAL_H, s1.layers[0].z, **rounded),
+        Comparison("ReLU(h) = a^[1]", np.maximum(PETAL_H, 0), s1.layers[0].a, **rounded),
+        Comparison("logits z = z^[2]", PETAL_Z, s1.layers[1].z, **rounded),
         Comparison("softmax(z)", np.array([[0.369, 0.340, 0.289], [0.458, 0.343, 0.198],
                                            [0.484, 0.341, 0.174]]),
-                   s1.loss.probs, "carries the slips of the logits"),
+                   s1.loss.probs, **rounded),
         Comparison("mean cross-entropy loss", 1.269, s1.loss.value,
-                   "follows from the slipped logits"),
+                   "the slide's own logits give 1.2690", **rounded),
+        Comparison("mean cross-entropy of the slide's own logits", 1.269, own_loss,
+                   "its arithmetic is right"),
     ]
+    fmt = (lambda row: [f"{v:.4f}" for v in row])
     return Explanation(
         "Example petal: the 2-2-3 ReLU network on three Iris petals (course unit 002)",
         [Part(tr, notes=[
@@ -222,7 +246,16 @@ def petal(steps: int = 1) -> Explanation:
             "same for W^[2]). ReLU, then softmax inside CrossEntropyLoss. The slide stops at "
             "the loss; the backward pass and an SGD step with lr 0.1 continue it."])],
         intro=["A batch of three samples: the loss is the mean over them, so every gradient "
-               "is a sum over the samples of their per-sample terms, each divided by 3."],
+               "is a sum over the samples of their per-sample terms, each divided by 3.",
+               "The slide's arithmetic is right: its numbers come from weights it printed "
+               "rounded to two decimals, which least squares recovers from its own h and z "
+               "(the table below). The engine runs the weights as printed."],
+        tables=[ExtraTable(f"The weights behind the slide's numbers (least squares on its h "
+                           f"and z; largest residuals {res_h:.1e} and {res_z:.1e})",
+                           ["", "unit 1", "unit 2", "unit 3"],
+                           [["W_h, petal length", *fmt(w_h[0]), ""],
+                            ["W_h, petal width", *fmt(w_h[1]), ""],
+                            ["W_z, hidden unit 1", *fmt(w_z)]])],
         comparisons=comps)
 
 
@@ -244,6 +277,11 @@ def sigmoid_net(steps: int = 1) -> Explanation:
         Comparison("output: sigmoid(.87 * .7 + .68 * -.4 + .95 * .2 + .59 * .3)", 0.67,
                    s_top.layers[0].a[0, 0]),
         Comparison("loss -ln(0.669)", 0.44, s_top.loss.value, "-ln(0.67) is 0.40, not 0.44"),
+        Comparison("dyout/dypr = sigmoid'(ypr)", 0.223917,
+                   s_top.layers[0].a[0, 0] * (1 - s_top.layers[0].a[0, 0]),
+                   differs=f"the slide evaluates e^-x / (1 + e^-x)^2 at the output 0.67; the "
+                           f"derivative belongs at the pre-activation ypr = "
+                           f"{s_top.layers[0].z[0, 0]:.3f}"),
         Comparison("dLoss/dw4 (w4 = 0.7, from hidden unit 1 to the output)", -0.44,
                    s_top.layers[0].dW[0, 0],
                    "the slide writes -1/0.44 (the loss) for dLoss/dyout = -1/yout, "
