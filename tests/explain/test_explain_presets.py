@@ -28,7 +28,8 @@ def test_bce_step_numbers():
     np.testing.assert_allclose(_new(s, "0.bias"), [0.0946, 0.0946], atol=5e-5)
     np.testing.assert_allclose(_new(s, "2.weight"), [[0.0782, 0.0782]], atol=5e-5)
     np.testing.assert_allclose(_new(s, "2.bias"), [0.0455], atol=5e-5)
-    assert all(c.agrees for c in expl.comparisons)
+    # every number agrees but the backward slide's transposed W_h (checked below)
+    assert [c.agrees for c in expl.comparisons] == [True] * 8 + [False]
 
 
 def test_bce_step_text_shows_the_key_values():

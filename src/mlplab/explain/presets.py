@@ -235,7 +235,9 @@ def petal(steps: int = 1) -> Explanation:
         Comparison("mean cross-entropy of the slide's own logits", 1.269, own_loss,
                    "its arithmetic is right"),
     ]
-    fmt = (lambda row: [f"{v:.4f}" for v in row])
+    def fmt(row):
+        return [f"{v:.4f}" for v in row]
+
     return Explanation(
         "Example petal: the 2-2-3 ReLU network on three Iris petals (course unit 002)",
         [Part(tr, notes=[
