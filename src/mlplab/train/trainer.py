@@ -42,6 +42,8 @@ class Trainer:
     ``checkpoint`` every ``checkpoint_seconds``, ``progress`` with ``console`` and ``label``);
     ``callbacks`` adds the caller's own, run after the built-in ones that decide outcomes
     and before CtrlC, Checkpoint and ProgressBar (see :mod:`mlplab.train.callbacks`).
+    ``guards=False`` leaves out DivergenceGuard, WorseThanStart and CtrlC, for an
+    interactive caller of :meth:`steps` that watches the loss and owns Ctrl-C itself.
     """
 
     def __init__(self, engine, *, epochs: int, batch_size: int, seed: int = 0,
@@ -49,7 +51,7 @@ class Trainer:
                  early_stopping: EarlyStopping | None = None, checkpoint: str | Path | None = None,
                  checkpoint_seconds: float = 10.0, progress: bool = True, console=None,
                  label: str = "", schedule: str | dict | None = None, augment=None,
-                 transform=None, callbacks: list[Callback] | tuple = ()):
+                 transform=None, callbacks: list[Callback] | tuple = (), guards: bool = True):
         if epochs < 1:
             raise ValueError(f"Trainer: epochs must be at least 1, got {epochs}")
         if batch_size < 1:
@@ -63,8 +65,9 @@ class Trainer:
         # transform(xb) -> float array: the model's preprocessing, applied to each batch as it
         # is drawn, so uint8 images never exist as one float32 copy of the whole set
         self.transform = transform
-        built = [LRSchedule(schedule) if schedule is not None else None, DivergenceGuard(),
-                 early_stopping, WorseThanStart(), *callbacks, CtrlC(),
+        built = [LRSchedule(schedule) if schedule is not None else None,
+                 DivergenceGuard() if guards else None, early_stopping,
+                 WorseThanStart() if guards else None, *callbacks, CtrlC() if guards else None,
                  Checkpoint(self.checkpoint, checkpoint_seconds) if self.checkpoint else None,
                  ProgressBar(label, console) if progress else None]
         self.callbacks: list[Callback] = [c for c in built if c is not None]
