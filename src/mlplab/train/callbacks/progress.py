@@ -38,11 +38,12 @@ class ProgressBar(Callback):
                           TextColumn("{task.fields[time]}"),
                           TextColumn("{task.fields[info]}"),
                           console=self.console, transient=True, auto_refresh=False)
-        self.p.start()
+        # tasks first: add_task on a started display redraws it, and one draw costs
+        # milliseconds; start() draws both once
         self.epochs = self.p.add_task(f"{self.label} epochs".strip(), total=fit.epochs,
                                       info="", time="0:00, ETA ?")
         self.batches = self.p.add_task("  batches", total=self.n, info="", time="")
-        self.p.refresh()
+        self.p.start()
 
     def _done(self, fit, batches: int) -> float:
         """Share of this call's work done: epochs (of those left at the start) and batches."""
