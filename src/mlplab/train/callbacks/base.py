@@ -75,9 +75,11 @@ class FitState:
             return math.nan
         idx = self.sample_index(n)
         engine = self.engine
+        # the gathered rows are this call's own: the model may keep them, no copy
+        transform = self.trainer.transform or _same
         # the weights may have exploded: overflow is what the diagnosis is about
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = engine.predict(self.X[idx], transform=self.trainer.transform)
+            out = engine.predict(self.X[idx], transform=transform)
             return float(engine.loss(out, engine.prepare_targets(self.y[idx])))
 
 
@@ -113,3 +115,8 @@ class Callback:
 
     def load_state_dict(self, state: dict) -> None:
         pass
+
+
+def _same(rows: np.ndarray) -> np.ndarray:
+    """The identity as a ``transform``: rows that are already a fresh array."""
+    return rows
