@@ -67,7 +67,7 @@ class _MLPBase(BaseEstimator):
     verbose : show the Trainer's progress bars.
     """
 
-    _loss = ""
+    _task = ""   # "classification" or "regression": picks the head (mlplab.spec.head_for)
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, optimizer="adam",
                  learning_rate=1e-3, batch_size="auto", epochs=200, early_stopping=False,
@@ -90,6 +90,7 @@ class _MLPBase(BaseEstimator):
     # -- the network ----------------------------------------------------------------------
     def _spec(self, n_in: int, n_out: int) -> str:
         from mlplab import nn
+        from mlplab.spec import mlp_text
         from mlplab.util import lookup
 
         hidden = self.hidden_layer_sizes
@@ -100,12 +101,16 @@ class _MLPBase(BaseEstimator):
         lookup(nn.ACTIVATIONS, str(self.activation).partition(":")[0], "activation")
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(f"dropout={self.dropout!r}: expected a probability in [0, 1)")
-        tokens = [str(n_in)]
-        for h in hidden:
-            tokens += [str(int(h)), str(self.activation)]
-            if self.dropout:
-                tokens.append(f"dropout:{self.dropout}")
-        return "-".join(tokens + [str(n_out)])
+        return mlp_text(n_in, hidden, str(self.activation), self._head(n_out), self.dropout)
+
+    def _head(self, n_out: int):
+        """The output layer and loss: ``n_out`` targets with mse, or ``n_out`` classes with
+        cross-entropy (two classes too: two logits and softmax)."""
+        from mlplab.spec import head_for
+
+        if self._task == "regression":
+            return head_for("regression", targets=n_out)
+        return head_for("classification", n_out, binary="softmax")
 
     def _new_engine(self, n_in: int, n_out: int):
         from mlplab.train import build_engine
@@ -115,7 +120,7 @@ class _MLPBase(BaseEstimator):
         self._seed_ = _seed(self.random_state)
         self.spec_ = self._spec(n_in, n_out)
         kwargs = {"weight_decay": float(self.weight_decay)} if self.weight_decay else None
-        self.engine_ = build_engine("numpy", spec=self.spec_, loss=self._loss,
+        self.engine_ = build_engine("numpy", spec=self.spec_, loss=self._head(n_out).loss,
                                     optimizer=self.optimizer, lr=float(self.learning_rate),
                                     seed=self._seed_, optimizer_kwargs=kwargs)
         self.n_iter_, self.loss_curve_ = 0, []
@@ -192,7 +197,7 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     See :class:`_MLPBase` for the hyperparameters.
     """
 
-    _loss = "cross_entropy"
+    _task = "classification"
 
     def _encode(self, y):
         y = column_or_1d(y, warn=True)
@@ -262,7 +267,7 @@ class MLPRegressor(RegressorMixin, _MLPBase):
     ``n_outputs_`` instead of ``classes_``.
     """
 
-    _loss = "mse"
+    _task = "regression"
 
     def _targets(self, y, first: bool):
         y = np.asarray(y, dtype=np.float32)

@@ -26,7 +26,9 @@ written, its output shape, its parameter count, its builders); this module only 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -50,6 +52,58 @@ class LayerSpec:
 
     def __str__(self) -> str:
         return self.record.token(self.args)
+
+
+@dataclass(frozen=True)
+class Head:
+    """A network's last layer and loss for a task: ``width`` outputs, trained with ``loss``,
+    then ``activation`` (a spec token; None: the outputs are the last Linear's)."""
+
+    width: int
+    loss: str
+    activation: str | None = None
+
+
+def head_for(task: str, classes: int = 0, *, binary: Literal["softmax", "logit"] = "softmax",
+             targets: int = 1) -> Head:
+    """The output head every face builds its MLP with.
+
+    regression: ``targets`` outputs (one per target column), mse. Classification with
+    ``classes`` classes: that many logits and cross_entropy, but for 2 classes ``binary``
+    chooses: ``"softmax"`` keeps two logits and cross_entropy (``mlplab train``, the
+    scikit-learn estimators), ``"logit"`` one logit and bce_logits (the playground, whose
+    page draws that one output as the probability of class 1).
+    """
+    if task == "regression":
+        if targets < 1:
+            raise ValueError(f"head_for: a regression needs at least one target, got {targets}")
+        return Head(int(targets), "mse")
+    if task != "classification":
+        raise ValueError(f"head_for: task must be 'regression' or 'classification', "
+                         f"got {task!r}")
+    if classes < 1:
+        raise ValueError(f"head_for: a classification needs at least one class, got {classes}")
+    if binary not in ("softmax", "logit"):
+        raise ValueError(f"head_for: binary must be 'softmax' or 'logit', got {binary!r}")
+    if classes == 2 and binary == "logit":
+        return Head(1, "bce_logits")
+    return Head(int(classes), "cross_entropy")
+
+
+def mlp_text(inputs: int, hidden: Sequence[int], activation: str, head: Head,
+             dropout: float = 0.0) -> str:
+    """The spec text ``inputs-h1-act[-dropout:p]-...-width[-head activation]``: each hidden
+    width followed by ``activation`` (a spec token, written as given) and, when ``dropout``
+    is not 0, a dropout layer (its rate written as ``str`` writes it, as given)."""
+    tokens = [str(int(inputs))]
+    for width in hidden:
+        tokens += [str(int(width)), str(activation)]
+        if dropout:
+            tokens.append(f"dropout:{dropout}")
+    tokens.append(str(head.width))
+    if head.activation:
+        tokens.append(head.activation)
+    return "-".join(tokens)
 
 
 @dataclass(frozen=True)
@@ -100,6 +154,16 @@ class ModelSpec:
         # every entry point (summary, train, run, predict, explain), with its size.
         result.check_size(f"model spec {text!r}")
         return result
+
+    @classmethod
+    def mlp(cls, inputs: int, hidden: Sequence[int], activation: str, task: str,
+            classes: int = 0, *, dropout: float = 0.0,
+            binary: Literal["softmax", "logit"] = "softmax", targets: int = 1) -> ModelSpec:
+        """The MLP ``inputs -> hidden widths (each with activation, dropout) -> head``, the
+        head from :func:`head_for` (``task``, ``classes``, ``binary``, ``targets``); its text
+        is :func:`mlp_text`'s and its loss ``head_for(...).loss``."""
+        head = head_for(task, classes, binary=binary, targets=targets)
+        return cls.parse(mlp_text(inputs, hidden, activation, head, dropout))
 
     def check_size(self, what: str | None = None) -> None:
         """SpecError when the model is above ``mlplab.limits.MAX_PARAMS`` (the message gives

@@ -19,11 +19,12 @@ import numpy as np
 from mlplab.byod.options import TrainOptions
 from mlplab.byod.sources import Prepared, prepare
 from mlplab.experiments.config import Experiment, from_dict
+from mlplab.spec import head_for, mlp_text
 
-# task -> (baseline model name, loss, what the baseline is called)
+# task -> (baseline model name, what the baseline is called); the loss is the head's
 BASELINES = {
-    "regression": ("linear", "mse", "linear regression"),
-    "classification": ("softmax", "cross_entropy", "softmax regression"),
+    "regression": ("linear", "linear regression"),
+    "classification": ("softmax", "softmax regression"),
 }
 
 
@@ -40,16 +41,18 @@ def experiment_for(p: Prepared, opts: TrainOptions) -> Experiment:
     opts.validate()
     ds = p.dataset
     n_in = ds.n_features
-    n_out = ds.n_classes if ds.task == "classification" else 1
-    base, loss, base_desc = BASELINES[ds.task]
-    common = {"loss": loss, "optimizer": opts.optimizer, "lr": opts.lr, "epochs": opts.epochs,
-              "batch_size": opts.batch_size}
+    # two classes keep two logits and cross-entropy (binary="softmax")
+    head = head_for(ds.task, ds.n_classes if ds.task == "classification" else 0)
+    n_out = head.width
+    base, base_desc = BASELINES[ds.task]
+    common = {"loss": head.loss, "optimizer": opts.optimizer, "lr": opts.lr,
+              "epochs": opts.epochs, "batch_size": opts.batch_size}
     patience = opts.patience
     if patience:
         common["early_stopping"] = {"patience": patience}
-    hidden = "-".join(f"{w}-{opts.activation}" for w in opts.hidden)
-    models = [{"name": base, "spec": f"{n_in}-{n_out}", **common},
-              {"name": "mlp", "spec": f"{n_in}-{hidden}-{n_out}", **common}]
+    models = [{"name": base, "spec": mlp_text(n_in, (), opts.activation, head), **common},
+              {"name": "mlp", "spec": mlp_text(n_in, opts.hidden, opts.activation, head),
+               **common}]
     notes = list(p.notes)
     notes.append(f"models: {base_desc} ({n_in}-{n_out}) and an MLP ({models[1]['spec']}), "
                  f"both {opts.optimizer} lr {opts.lr:g}, batch {opts.batch_size}, "

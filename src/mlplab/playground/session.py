@@ -1,10 +1,10 @@
 """One playground session: data, network, training in small slices, and the frames drawn.
 
-The training loop is the Trainer's, cut into slices: the same seeded shuffles
-(``iter_batches`` with ``np.random.default_rng(seed)``), the same split
-(``train_val_test_split``), the same preprocessing (``fit_preprocess("none")``) and the
-engine's own ``train_step``. So after E epochs the weights are bit-identical to what
-``mlplab run`` makes of the exported experiment file with ``epochs = E``.
+Training is the one Trainer's, a batch at a time (``Trainer.steps``): the same seeded
+shuffles, the same split (``train_val_test_split``) and the same preprocessing
+(``fit_preprocess("none")``) as ``mlplab run``. So after E epochs the weights are
+bit-identical to what ``mlplab run`` makes of the exported experiment file with
+``epochs = E``.
 
 A frame is what the page draws: the losses, every weight, the output over a GRID x GRID
 lattice of the input plane and every hidden unit's output over UNIT_GRID x UNIT_GRID of it
@@ -26,7 +26,7 @@ import numpy as np
 
 from mlplab import data as datalib
 from mlplab import nn
-from mlplab.data.batching import iter_batches, num_batches
+from mlplab.data.batching import num_batches
 from mlplab.data.features import FEATURES, expand, with_features
 from mlplab.data.preprocessing import train_val_test_split
 from mlplab.errors import DataError, ExplainError
@@ -41,13 +41,14 @@ from mlplab.playground.schema import (
     Upload,
     loader_args,
 )
-from mlplab.spec import ModelSpec
-from mlplab.train import metrics as M
+from mlplab.spec import Head, ModelSpec, head_for, mlp_text
 from mlplab.train.engine import NumpyEngine
+from mlplab.train.trainer import Trainer
 
 GRID, UNIT_GRID = 100, 25
 _STRIDE = GRID // UNIT_GRID
 FRAME_BUDGET_S = 0.008   # training time per frame before the frame is drawn
+EPOCHS = 2**31 - 1       # the page trains until it is stopped; the Trainer wants a bound
 
 
 def square_view(X: np.ndarray) -> tuple[np.ndarray, float]:
@@ -127,21 +128,22 @@ class Session:
         return len(self.raw.class_names) if self.task == "classification" else 0
 
     @property
-    def loss_name(self) -> str:
+    def head(self) -> Head:
+        """The output layer and loss; two classes get one logit (binary="logit"): the page
+        draws that output as the probability of class 1."""
         if self.task == "regression":
-            return "mse"
-        return "bce_logits" if self.n_classes == 2 else "cross_entropy"
+            return head_for("regression")
+        return head_for("classification", self.n_classes, binary="logit")
+
+    @property
+    def loss_name(self) -> str:
+        return self.head.loss
 
     @property
     def spec(self) -> str:
         c = self.config
-        tokens = [str(len(c.features))]
-        for units in c.layers:
-            tokens += [str(units), ACTIVATIONS[c.activation]]
-            if c.dropout:
-                tokens.append(f"dropout:{c.dropout:g}")
-        tokens.append(str(self.n_classes if self.n_classes > 2 else 1))
-        return "-".join(tokens)
+        return mlp_text(len(c.features), c.layers, ACTIVATIONS[c.activation], self.head,
+                        c.dropout)
 
     def optimizer(self) -> tuple[str, dict]:
         """(mlplab.optim name, keyword arguments), L2 as weight_decay."""
@@ -172,8 +174,14 @@ class Session:
         self.train_set = (X_train, self.engine.prepare_targets(self.ds.y[self.train_idx]))
         self.test_set = (self.ds.X[self.test_idx],
                          self.engine.prepare_targets(self.ds.y[self.test_idx]))
-        self.rng = np.random.default_rng(c.seed)
-        self.epoch, self.batch, self._batches = 0, 0, None
+        if getattr(self, "_steps", None) is not None:
+            self._steps.close()
+        # no guards: the page stops on a non-finite loss with its own advice, and Ctrl-C
+        # belongs to the server
+        self.trainer = Trainer(self.engine, epochs=EPOCHS, batch_size=c.batch_size,
+                               seed=c.seed, progress=False, transform=self.prep, guards=False)
+        self._steps = self.trainer.steps(self.train_set, every=1)
+        self.epoch, self.batch = 0, 0
         self.n_batches = num_batches(len(X_train), c.batch_size)
         self.history: list[dict] = []
         self.status, self.message = "ok", ""
@@ -199,26 +207,22 @@ class Session:
         if self.status == "diverged":
             return 0
         t0, steps = time.perf_counter(), 0
-        X, y = self.train_set
-        with np.errstate(over="ignore", invalid="ignore"):
-            while True:
-                if self._batches is None:
-                    self._batches = iter_batches(X, y, self.config.batch_size, rng=self.rng)
-                xb, yb = next(self._batches)
-                loss, _ = self.engine.train_step(self.prep(xb), yb)
-                steps += 1
-                self.batch += 1
-                if not math.isfinite(loss):
-                    self.status = "diverged"
-                    self.message = (f"the loss became {loss} at epoch {self.epoch + 1}; lower "
-                                    "the learning rate and reset")
-                    break
-                if self.batch == self.n_batches:
-                    self.epoch, self.batch, self._batches = self.epoch + 1, 0, None
-                    self.history.append({"epoch": self.epoch, **self._scores()})
-                    break
-                if not whole_epoch and time.perf_counter() - t0 >= budget_s:
-                    break
+        while True:
+            fit = next(self._steps)   # one batch (and, after an epoch's last, its records)
+            steps += 1
+            self.batch = fit.batch
+            if not math.isfinite(fit.loss):
+                self.status = "diverged"
+                self.message = (f"the loss became {fit.loss} at epoch {fit.epoch}; lower "
+                                "the learning rate and reset")
+                self._steps.close()
+                break
+            if fit.batch == fit.n_batches:   # the epoch's end
+                self.epoch, self.batch = fit.epoch, 0
+                self.history.append({"epoch": self.epoch, **self._scores()})
+                break
+            if not whole_epoch and time.perf_counter() - t0 >= budget_s:
+                break
         return steps
 
     def _scores(self) -> dict:
@@ -228,11 +232,10 @@ class Session:
             if not len(X):
                 continue
             with np.errstate(over="ignore", invalid="ignore"):
-                pred = self.engine.predict(X, transform=self.prep)
-                out[f"{name}_loss"] = self.engine.loss(pred, y)
+                scores = self.trainer.evaluate(X, y)
+            out[f"{name}_loss"] = scores["loss"]
             if self.task == "classification":
-                out[f"{name}_accuracy"] = M.compute(self.task, pred, y,
-                                                    self.engine.threshold)["accuracy"]
+                out[f"{name}_accuracy"] = scores["accuracy"]
         return out
 
     def advance(self, play: bool, cursor: dict) -> dict:
@@ -270,7 +273,7 @@ class Session:
             "type": "setup", "run": self.run, "config": c.model_dump(), "spec": self.spec,
             "task": self.task, "loss": self.loss_name, "classes": raw.class_names or [],
             "extent": self.extent, "grid": GRID, "unit_grid": UNIT_GRID,
-            "widths": [len(c.features), *c.layers, 1 if self.n_classes <= 2 else self.n_classes],
+            "widths": [len(c.features), *c.layers, self.head.width],
             "points": {"x": _round(raw.X, 4), "y": _round(raw.y, 4),
                        "test": split.tolist()},
             "target_range": self._target_range(), "inputs": inputs,

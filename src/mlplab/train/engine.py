@@ -176,14 +176,16 @@ class BaseEngine(ABC):
         (the model's preprocessing) when given."""
         batch_size = batch_size or self.predict_batch
         self.model.eval()
-        outs = []
+        outs, n = [], len(X)
         with self._inference():
-            for i in range(0, len(X), batch_size):
+            for i in range(0, n, batch_size):
                 chunk = X[i:i + batch_size]
                 if transform:
                     outs.append(self._forward(transform(chunk), owned=True))
                 else:
-                    outs.append(self._forward(chunk, owned=False))
+                    # what a model keeps of its input is the next chunk's to replace: only
+                    # the last chunk would outlive the call
+                    outs.append(self._forward(chunk, owned=i + batch_size < n))
         return np.concatenate(outs) if len(outs) != 1 else outs[0].copy()
 
     def _inference(self):
@@ -193,7 +195,9 @@ class BaseEngine(ABC):
     @abstractmethod
     def _forward(self, x, owned: bool) -> np.ndarray:
         """Outputs (m, k) of one chunk x (m, ...) in eval mode, as a NumPy array. ``owned``:
-        x is a fresh array (a transform's result), not a view of the caller's data."""
+        the model may keep x after the call (a transform's fresh result, or a chunk that the
+        next chunk's forward pass replaces); else x is a view of the caller's data that must
+        not outlive the call."""
 
     def labels(self, outputs):
         return predicted_classes(outputs, self.threshold)
@@ -265,7 +269,7 @@ class NumpyEngine(BaseEngine):
 
     def _forward(self, x, owned):
         # layers keep their last input for backward, and a view would keep the caller's whole
-        # array alive for as long as the model lives: a chunk is copied unless it is fresh
+        # array alive for as long as the model lives: a chunk is copied unless it is owned
         return self.model.forward(x if owned else np.array(x))
 
     def loss(self, outputs, y) -> float:
