@@ -140,6 +140,16 @@ class Parameter:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
 
 
+class HookHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: dict, key):
+        self._hooks, self._key = hooks, key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+
 class Module:
     """Base class of every layer, activation and container.
 
@@ -164,6 +174,7 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_path", "")
 
@@ -188,7 +199,18 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.forward(x)
+        out = self.forward(x)
+        for hook in tuple(self._forward_hooks.values()):
+            hook(self, (x,), out)
+        return out
+
+    def register_forward_hook(self, hook) -> HookHandle:
+        """Call ``hook(module, (input,), output)`` after every forward of this module, as
+        torch's hook of the same name does (also when a Sequential runs it); returns a handle
+        whose ``remove()`` takes the hook off. The hook must not change the output."""
+        key = object()
+        self._forward_hooks[key] = hook
+        return HookHandle(self._forward_hooks, key)
 
     # -- bookkeeping ----------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -311,7 +333,11 @@ class Sequential(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for mod in self._modules.values():
-            x = mod.forward(x)
+            out = mod.forward(x)
+            if mod._forward_hooks:   # an empty dict is the common case: one test per layer
+                for hook in tuple(mod._forward_hooks.values()):
+                    hook(mod, (x,), out)
+            x = out
         return x
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:

@@ -19,12 +19,14 @@ arguments, in this order, with the user's ``callbacks=[...]`` before the last th
 
 One module per concern: ``base`` (the protocol and FitState), ``schedule``, ``stopping``
 (DivergenceGuard, WorseThanStart, EarlyStopping), ``interrupt`` (CtrlC), ``checkpoint``
-(the file format and the callback that writes it) and ``progress``; every name is
-re-exported here.
+(the file format and the callback that writes it), ``progress`` and ``dynamics``
+(TrainingDynamics: per-layer gradient norms, saturation and inactive units, on request);
+every name is re-exported here.
 """
 
 from mlplab.train.callbacks.base import SAMPLE_ROWS, Callback, FitState
 from mlplab.train.callbacks.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from mlplab.train.callbacks.dynamics import TrainingDynamics
 from mlplab.train.callbacks.interrupt import CtrlC
 from mlplab.train.callbacks.progress import ProgressBar, clock, scores
 from mlplab.train.callbacks.schedule import LRSchedule, make_schedule
@@ -36,5 +38,5 @@ from mlplab.train.callbacks.stopping import (
 )
 
 __all__ = ["SAMPLE_ROWS", "Callback", "Checkpoint", "CtrlC", "DivergenceGuard", "EarlyStopping",
-           "FitState", "LRSchedule", "ProgressBar", "WorseThanStart", "clock", "diagnose",
+           "FitState", "LRSchedule", "ProgressBar", "TrainingDynamics", "WorseThanStart", "clock", "diagnose",
            "load_checkpoint", "make_schedule", "save_checkpoint", "scores"]
