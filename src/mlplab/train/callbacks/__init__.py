@@ -38,5 +38,5 @@ from mlplab.train.callbacks.stopping import (
 )
 
 __all__ = ["SAMPLE_ROWS", "Callback", "Checkpoint", "CtrlC", "DivergenceGuard", "EarlyStopping",
-           "FitState", "LRSchedule", "ProgressBar", "TrainingDynamics", "WorseThanStart", "clock", "diagnose",
-           "load_checkpoint", "make_schedule", "save_checkpoint", "scores"]
+           "FitState", "LRSchedule", "ProgressBar", "TrainingDynamics", "WorseThanStart",
+           "clock", "diagnose", "load_checkpoint", "make_schedule", "save_checkpoint", "scores"]
