@@ -46,7 +46,7 @@ DATASETS: dict[str, DataChoice] = {
     "multigauss": DataChoice("multigauss", "regression", "Multi-Gaussian", 0.0, 0.5),
     "upload": DataChoice("csv", "any", "Your CSV", 0.0, 0.0),
 }
-# page name -> spec token of mlplab.nn.ACTIVATIONS
+# page name -> spec token of mlplab.kinds.ACTIVATIONS
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "identity",
                "leakyrelu": "leakyrelu", "gelu": "gelu", "silu": "silu"}
 # page name -> (mlplab.optim name, its keyword arguments)

@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from mlplab import data as datalib
-from mlplab import nn
+from mlplab import kinds, nn
 from mlplab.data.batching import iter_batches, num_batches
 from mlplab.data.features import FEATURES, expand, with_features
 from mlplab.data.preprocessing import train_val_test_split
@@ -400,7 +400,7 @@ class Session:
             return python_script(self)
 
 
-_ACTIVATION_TYPES = tuple(nn.ACTIVATIONS.values())
+_ACTIVATION_TYPES = tuple(kinds.ACTIVATIONS.values())
 
 
 def _read_upload(upload: Upload, problem: str, test_fraction: float, seed: int):

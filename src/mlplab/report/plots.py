@@ -15,31 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
+from mlplab.report.mpl import plt_module as _plt
+from mlplab.report.mpl import save as _save
+
 SPLIT_STYLES = {"train": "-", "val": "--", "test": ":"}
 LOSS_NAMES = {"mse": "MSE", "cross_entropy": "cross-entropy", "bce": "binary cross-entropy",
               "bce_logits": "binary cross-entropy"}
 METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²", "mse": "MSE", "mae": "MAE"}
 MANY_MODELS = 4          # more models than this: one small panel per model
 GRID_STEPS = 200         # decision-region grid: GRID_STEPS x GRID_STEPS points
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    tmp.replace(path)
-    _plt().close(fig)
-    return path
 
 
 def loss_label(losses) -> str:
@@ -476,14 +460,14 @@ def sample_grid(images: np.ndarray, labels: np.ndarray, class_names, path, per_c
 
 def activations(path) -> Path:
     """Every activation and its derivative on [-5, 5], from the engine's own backward."""
-    from mlplab import nn
+    from mlplab.kinds import ACTIVATIONS
 
     plt = _plt()
     z = np.linspace(-5, 5, 401)
     names = ["step", "sigmoid", "tanh", "relu", "leakyrelu", "softplus", "gelu", "silu"]
     fig, axes = plt.subplots(2, 4, figsize=(14, 6.5))
     for ax, name in zip(axes.ravel(), names):
-        act = nn.ACTIVATIONS[name](0.1) if name == "leakyrelu" else nn.ACTIVATIONS[name]()
+        act = ACTIVATIONS[name](0.1) if name == "leakyrelu" else ACTIVATIONS[name]()
         y = act(z.copy())
         ax.plot(z, y, label="f(z)")
         if name != "step":
