@@ -11,6 +11,8 @@ from mlplab.nn import activations
 from mlplab.optim import SGD, Adam, get_optimizer
 from mlplab.spec import ModelSpec, SpecError
 
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
+
 
 def test_state_dict_keys_follow_torch():
     net = ModelSpec.parse("4-8-relu-layernorm-3").build(0)

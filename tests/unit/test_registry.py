@@ -17,6 +17,8 @@ from mlplab.explain.render import FORMATS, render
 from mlplab.registry import LAYERS, LOSSES, task_of
 from mlplab.spec import LayerSpec, ModelSpec, SpecError
 
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
+
 # Kinds only the PyTorch twin builds: a record without a NumPy builder must be listed here.
 TWIN_ONLY = {"conv", "maxpool", "mixer"}
 # Activations explain does not write out (not elementwise): every other one needs its form.
