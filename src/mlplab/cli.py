@@ -19,6 +19,9 @@ import typer
 from typer.core import TyperGroup
 
 from mlplab import __version__
+from mlplab.console import console as _console
+from mlplab.console import fail
+from mlplab.console import stopped_by as _stopped_by
 from mlplab.errors import MlplabError
 
 # Sub-apps imported on first use: command name -> ("module:attribute", one-line help for the
@@ -38,12 +41,6 @@ def _click_signals() -> tuple[type[BaseException], ...]:
 
 
 _SIGNALS = _click_signals()
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one clear line to stderr and return the Exit to raise."""
-    typer.secho(f"error: {message}", err=True, fg="red")
-    return typer.Exit(code)
 
 
 def _report_bug() -> typer.Exit:
@@ -205,15 +202,10 @@ def run(
 
         return run_seeds(exp, seeds, seed=seed, out=out, workers=workers, backend=backend,
                          address=address, resume=resume, quiet=quiet, console=console)
-    _run_and_show(exp, out, quiet, console, resume=resume)
+    run_and_show(exp, out, quiet, console, resume=resume)
 
 
-def _stopped_by(term) -> tuple[int, str]:
-    """(exit code, words) of a run stopped by a signal: SIGTERM 143, Ctrl-C 130."""
-    return (143, "terminated by SIGTERM") if term.received else (130, "interrupted")
-
-
-def _run_and_show(exp, out, quiet, console, resume: bool = False):
+def run_and_show(exp, out, quiet, console, resume: bool = False):
     """Run ``exp`` and print its table; Ctrl-C prints what ran and exits 130, SIGTERM does
     the same and exits 143 (128 + 15)."""
     from mlplab.experiments import RunInterrupted, run_experiment
@@ -234,19 +226,6 @@ def _run_and_show(exp, out, quiet, console, resume: bool = False):
                 "no model had been saved, so nothing was kept"
             raise fail(f"{by} before the run finished; {kept}", code=code) from None
         _show(console, run_dir)
-
-
-def _console():
-    """A rich console as wide as the terminal, or as ``COLUMNS`` says; 150 columns when the
-    output is not a terminal and ``COLUMNS`` is not set (pipes, CI logs). rich itself honours
-    ``NO_COLOR`` and writes no colours or cursor moves to a pipe."""
-    import os
-    import sys
-
-    from rich.console import Console
-
-    known = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
-    return Console(width=None if known else 150)
 
 
 # Training outcomes (metrics.json "outcome", History.status) whose message is not printed under
@@ -310,7 +289,7 @@ def results(
                                "per seed, with mean, sd, 95% CI and paired comparisons."),
 ):
     """Run every experiment whose data are here and write their tables to docs/experiments.md."""
-    from mlplab.experiments.results import write_results
+    from mlplab.results import write_results
 
     typer.echo(str(write_results(out, runs, seed, only or None, progress=True,
                                  console=_console(), seeds=seeds)))

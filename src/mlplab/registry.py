@@ -26,7 +26,7 @@ from mlplab.errors import SpecError
 from mlplab.nn import activations as act
 from mlplab.nn import layers as lay
 from mlplab.nn import losses as lo
-from mlplab.util import lookup, unknown_name
+from mlplab.util import load_attr, lookup, unknown_name
 
 Shape = tuple  # a shape without the batch dimension: (784,), (28, 28), (3, 32, 32)
 
@@ -93,7 +93,7 @@ class LayerKind:
         the parameter count and a run folder's weight check derive from it.
     count : ``(args, input shape) -> count`` for a twin-only kind whose torch module defines
         its own parameters (the MLP-Mixer trunk); None: the count is that of the shapes.
-    activation : a nonlinearity (``mlplab.nn.ACTIVATIONS`` lists these).
+    activation : a nonlinearity (``mlplab.kinds.ACTIVATIONS`` lists these).
     explain : for elementwise activations, how explain writes them; None for every other kind
         (explain writes out Linear layers and elementwise activations only).
     label : the display name on pages and in plots ("Leaky ReLU"); default ``summary_name``.
@@ -189,16 +189,13 @@ def activation(module: type, torch: Callable[..., Any], explain: ExplainForm | N
         explain=explain, hidden=hidden, **facts)
 
 
+# mlplab.torch's modules by name: the twin's package imports this registry, not the reverse
 def _torch_step():
-    from mlplab.torch.layers import Step
-
-    return Step()
+    return load_attr("mlplab.torch.layers:Step")()
 
 
 def _torch_gelu(approximate: str = "none"):
-    from mlplab.torch.layers import gelu
-
-    return gelu(approximate)
+    return load_attr("mlplab.torch.layers:gelu")(approximate)
 
 
 def _finite(arg: str) -> float:
@@ -292,9 +289,7 @@ def _parse_linear(arg: str, shape: Shape) -> tuple:
 
 
 def _torch_dropout(args: tuple, shape: Shape, ctx: dict):
-    from mlplab.torch.layers import Dropout
-
-    return Dropout(*args, seed=ctx["dropout_seed"]())
+    return load_attr("mlplab.torch.layers:Dropout")(*args, seed=ctx["dropout_seed"]())
 
 
 _SHAPE_LAYERS = [
@@ -386,10 +381,8 @@ def _mixer_parameters(args: tuple, shape: Shape) -> int:
 
 
 def _torch_mixer(args: tuple, shape: Shape, ctx: dict):
-    from mlplab.torch.mixer import MLPMixer
-
     in_shape, opts = args
-    return MLPMixer(in_shape, **dict(opts))
+    return load_attr("mlplab.torch.mixer:MLPMixer")(in_shape, **dict(opts))
 
 
 _TWIN_LAYERS = [

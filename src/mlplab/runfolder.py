@@ -389,8 +389,8 @@ def read_preprocess(path: Path, width: int | None = None):
                     and len(a) not in (1, width):
                 raise c.fail(f"{where}.{k} has {len(a)} values, but the model takes {width} "
                              "features")
+    from mlplab.data.pipeline import TargetScaler, preprocess_from_dict
     from mlplab.data.preprocessing import scaler_from_dict
-    from mlplab.experiments.preprocess import TargetScaler, preprocess_from_dict
 
     try:
         transform = preprocess_from_dict(inp)

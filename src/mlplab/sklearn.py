@@ -51,7 +51,7 @@ class _MLPBase(BaseEstimator):
     Parameters
     ----------
     hidden_layer_sizes : widths of the hidden layers, e.g. ``(64, 64)``; ``()`` for none.
-    activation : an activation of ``mlplab.nn.ACTIVATIONS`` after each hidden layer
+    activation : an activation of ``mlplab.kinds.ACTIVATIONS`` after each hidden layer
         (``"relu"``, ``"tanh"``, ``"gelu"``, ``"leakyrelu:0.1"``, ...).
     optimizer : an optimizer of ``mlplab.optim`` (sgd, adam, adamw, rmsprop, adagrad,
         adadelta), with torch's defaults.
@@ -89,7 +89,7 @@ class _MLPBase(BaseEstimator):
 
     # -- the network ----------------------------------------------------------------------
     def _spec(self, n_in: int, n_out: int) -> str:
-        from mlplab import nn
+        from mlplab import kinds
         from mlplab.spec import mlp_text
         from mlplab.util import lookup
 
@@ -98,7 +98,7 @@ class _MLPBase(BaseEstimator):
         if any(not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
             raise UsageError(f"hidden_layer_sizes={self.hidden_layer_sizes!r}: expected "
                              "positive integers, e.g. (64, 64)")
-        lookup(nn.ACTIVATIONS, str(self.activation).partition(":")[0], "activation")
+        lookup(kinds.ACTIVATIONS, str(self.activation).partition(":")[0], "activation")
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(f"dropout={self.dropout!r}: expected a probability in [0, 1)")
         return mlp_text(n_in, hidden, str(self.activation), self._head(n_out), self.dropout)

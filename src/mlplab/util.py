@@ -47,6 +47,15 @@ def lookup(registry: dict, name, what: str, error: type[MlplabError] = UsageErro
 
 # ---- files ---------------------------------------------------------------------------------
 
+def load_attr(target: str):
+    """The object a ``"module:attribute"`` string names, importing the module now: how a table
+    names code above it (an engine class, a torch builder) without importing it."""
+    import importlib
+
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
 def create_temp_file(dir, prefix: str = "", suffix: str = "") -> tuple[int, str]:
     """``tempfile.mkstemp``'s contract (a new file, opened for writing, its descriptor and
     path) but with the permissions every other file gets: 0o666 less the user's umask.

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from mlplab import nn
+from mlplab import kinds
 from mlplab.explain.core import (
     MAX_PARAMETERS,
     ExplainError,
@@ -31,7 +31,7 @@ CASES = [  # spec, loss, x, y
 
 
 def _loss_value(model, loss, x, y):
-    return float(nn.get_loss(loss)(model.forward(x), y))
+    return float(kinds.get_loss(loss)(model.forward(x), y))
 
 
 @pytest.mark.parametrize("spec, loss, x, y", CASES)
@@ -43,7 +43,7 @@ def test_every_gradient_is_the_engines_and_matches_finite_differences(spec, loss
     st = tr.steps[0]
 
     # The engine's own path: Sequential.forward, the loss, Sequential.backward.
-    loss_fn = nn.get_loss(loss)
+    loss_fn = kinds.get_loss(loss)
     value = loss_fn(fresh.forward(x), y)
     dx = fresh.backward(loss_fn.backward())
     assert st.loss.value == pytest.approx(float(value), rel=1e-12)

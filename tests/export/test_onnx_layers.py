@@ -9,7 +9,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from mlplab import nn
+from mlplab import kinds
 from mlplab import spec as spec_module
 from mlplab.errors import SpecError, UsageError
 from mlplab.experiments.preprocess import fit_preprocess, fit_target_preprocess
@@ -29,7 +29,7 @@ def layer_kinds() -> set[str]:
     try:
         from mlplab.registry import LAYERS
     except ImportError:
-        return {"linear", *nn.ACTIVATIONS, *spec_module.SHAPE_LAYERS, *spec_module.TWIN_PARSERS}
+        return {"linear", *kinds.ACTIVATIONS, *spec_module.SHAPE_LAYERS, *spec_module.TWIN_PARSERS}
     return set(LAYERS)
 
 
@@ -70,7 +70,7 @@ ACTIVATION_TOKENS = ["identity", "step", "sigmoid", "tanh", "relu", "leakyrelu",
 
 
 def test_the_activation_list_covers_every_activation():
-    assert {t.split(":")[0] for t in ACTIVATION_TOKENS} == set(nn.ACTIVATIONS)
+    assert {t.split(":")[0] for t in ACTIVATION_TOKENS} == set(kinds.ACTIVATIONS)
 
 
 @pytest.mark.parametrize("token", ACTIVATION_TOKENS)

@@ -2,11 +2,14 @@
 spiral (300 points, noise 0.2) reaches at least 97% training accuracy."""
 
 import numpy as np
+import pytest
 
 from mlplab import data, nn
 from mlplab.data.batching import iter_batches
 from mlplab.optim import Adam
 from mlplab.spec import ModelSpec
+
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
 
 
 def test_2_64_64_3_learns_the_spiral():

@@ -11,6 +11,8 @@ from mlplab import nn
 from mlplab.optim import SGD
 from mlplab.spec import ModelSpec
 
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
+
 
 def _set(linear: nn.Linear, weight, bias):
     linear.weight.data[...] = np.asarray(weight, dtype=linear.weight.dtype)

@@ -134,8 +134,8 @@ def test_a_valid_experiment_with_keys_replaced_or_deleted(edits):
     for place, value, delete in edits:
         try:
             _edit(raw, place, value, delete)
-        except (KeyError, IndexError, TypeError):
-            break   # an earlier edit replaced the table this one would edit
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break   # an earlier edit replaced the table this one would edit (by a string: no .pop)
     _outcome(lambda: from_dict(raw, "probe.toml"))
 
 

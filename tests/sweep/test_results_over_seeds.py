@@ -1,6 +1,6 @@
 """`mlplab results` also writes each OVER_SEEDS experiment's table over seeds."""
 
-from mlplab.experiments import results
+from mlplab import results
 
 
 def test_results_page_has_the_over_seeds_table(tmp_path, monkeypatch):

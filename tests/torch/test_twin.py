@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-from mlplab import nn, optim  # noqa: E402
+from mlplab import kinds, nn, optim  # noqa: E402
 from mlplab.errors import UsageError  # noqa: E402
 from mlplab.spec import ModelSpec, SpecError  # noqa: E402
 from mlplab.torch import TORCH_MISSING, build, copy_weights  # noqa: E402
@@ -24,15 +24,15 @@ CNN = "3x8x8-conv:4-relu-maxpool-conv:6-relu-maxpool:2-flatten-16-relu-dropout:0
 MIXER = "1x8x8-mixer:patch=4,dim=8,depth=2,tokens_hidden=6,channels_hidden=16-3"
 
 # One spec per activation (with and without its argument) and per shape layer.
-NUMPY_SPECS = [f"5-7-{name}-3" for name in nn.ACTIVATIONS if name != "softmax"] + [
+NUMPY_SPECS = [f"5-7-{name}-3" for name in kinds.ACTIVATIONS if name != "softmax"] + [
     "5-7-leakyrelu:0.2-3", "5-7-softplus:2.0-3", "5-7-gelu:tanh-3", "5-3-softmax",
     "5-3-softmax:1", "2x3-flatten-4-layernorm-dropout:0.3-tanh-2", "5-1-sigmoid",
 ]
 
 
 def test_registries_cover_the_numpy_engine():
-    assert set(ACTIVATIONS) == set(nn.ACTIVATIONS)
-    assert set(LOSSES) == set(nn.LOSSES)
+    assert set(ACTIVATIONS) == set(kinds.ACTIVATIONS)
+    assert set(LOSSES) == set(kinds.LOSSES)
     assert set(OPTIMIZERS) == set(optim.OPTIMIZERS)
 
 

@@ -17,6 +17,8 @@ from mlplab.train import EarlyStopping, History, NumpyEngine, Trainer
 from mlplab.train.callbacks import Callback, Checkpoint, LRSchedule, ProgressBar
 from mlplab.train.history import PRECEDENCE, Outcome
 
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
+
 
 def spiral():
     ds = data.load("nonlinear", seed=0)   # 300 samples: 10 batches of 32 per epoch

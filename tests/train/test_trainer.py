@@ -10,6 +10,8 @@ from mlplab import data
 from mlplab.train import EarlyStopping, History, NumpyEngine, Trainer
 from mlplab.train import metrics as M
 
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
+
 
 def spiral():
     ds = data.load("nonlinear", seed=0)

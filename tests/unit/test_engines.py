@@ -17,6 +17,8 @@ from mlplab.errors import UsageError
 from mlplab.spec import ModelSpec
 from mlplab.train.engine import BaseEngine, Engine, NumpyEngine, prepare_targets
 
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
+
 SRC = Path(mlplab.__file__).parent
 
 

@@ -6,6 +6,8 @@ import pytest
 from mlplab import nn
 from mlplab.spec import ModelSpec
 
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
+
 rng = np.random.default_rng(0)
 
 MODULES = {

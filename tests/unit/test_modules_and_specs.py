@@ -6,10 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from mlplab import nn
+from mlplab import kinds, nn
 from mlplab.nn import activations
 from mlplab.optim import SGD, Adam, get_optimizer
 from mlplab.spec import ModelSpec, SpecError
+
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
 
 
 def test_state_dict_keys_follow_torch():
@@ -219,7 +221,7 @@ def test_unknown_optimizer_argument_lists_valid_ones():
     (lambda: nn.MSELoss(reduction="avg"), "unknown reduction 'avg'; choose one of mean, sum"),
     (lambda: nn.Linear(0, 3), "in_features must be a positive integer, got 0"),
     (lambda: nn.GELU("fast"), "approximate must be 'none' or 'tanh'"),
-    (lambda: nn.get_loss("hinge"), "unknown loss 'hinge'"),
+    (lambda: kinds.get_loss("hinge"), "unknown loss 'hinge'"),
 ])
 def test_bad_hyperparameters(make, message):
     with pytest.raises(ValueError, match=message):

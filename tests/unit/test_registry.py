@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlplab import nn, registry
+from mlplab import kinds, nn, registry
 from mlplab.explain.core import explain_network
 from mlplab.explain.render import FORMATS, render
 from mlplab.registry import LAYERS, LOSSES, task_of
 from mlplab.spec import LayerSpec, ModelSpec, SpecError
+
+pytestmark = pytest.mark.core   # the fast inner loop: pytest -m core
 
 # Kinds only the PyTorch twin builds: a record without a NumPy builder must be listed here.
 TWIN_ONLY = {"conv", "maxpool", "mixer"}
@@ -113,7 +115,7 @@ def test_torch_builder_matches_the_record(kind):
 
 def test_activations_are_the_registry_view():
     acts = {k.name: k.module for k in KINDS if k.activation}
-    assert nn.ACTIVATIONS == acts
+    assert kinds.ACTIVATIONS == acts
     for name, cls in acts.items():
         assert LAYERS[name].summary_name == cls.__name__
 
@@ -190,7 +192,7 @@ EXPLAIN_LOSS = {"mse": ("2-2-tanh-1", "1,2", "0.5"), "bce": ("2-2-relu-1-sigmoid
 
 
 def test_losses_are_the_registry_view():
-    assert nn.LOSSES == {k.name: k.numpy for k in LOSSES.values()}
+    assert kinds.LOSSES == {k.name: k.numpy for k in LOSSES.values()}
     assert set(EXPLAIN_LOSS) == set(LOSSES), "give every loss an explain example"
 
 
@@ -199,9 +201,9 @@ def test_loss_record_is_complete(name):
     kind = LOSSES[name]
     assert kind.name == name and kind.task in ("regression", "classification")
     assert task_of(name) == kind.task
-    assert issubclass(kind.numpy, nn.Loss) and isinstance(nn.get_loss(name), kind.numpy)
+    assert issubclass(kind.numpy, nn.Loss) and isinstance(kinds.get_loss(name), kind.numpy)
     pred, target = _loss_sample(name)
-    value = nn.get_loss(name)(pred, target)
+    value = kinds.get_loss(name)(pred, target)
     assert np.isfinite(value)
     spec, x, y = EXPLAIN_LOSS[name]
     out = render(explain_network(spec, x, y, loss=name), "markdown")
@@ -219,14 +221,14 @@ def test_torch_loss_matches_the_numpy_loss(name):
     assert TORCH_LOSSES[name] is getattr(torch.nn, kind.torch_name)
     pred, target = _loss_sample(name)
     for kwargs in ({}, {"reduction": "sum"}):
-        expected = nn.get_loss(name, **kwargs)(pred, target)
+        expected = kinds.get_loss(name, **kwargs)(pred, target)
         got = get_loss(name, **kwargs)(torch.from_numpy(pred), torch.from_numpy(target)).item()
         assert got == pytest.approx(float(expected), rel=1e-12, abs=1e-12)
 
 
 def test_unknown_loss_uses_the_one_wording():
     with pytest.raises(ValueError, match="unknown loss 'hinge'; choose one of mse, bce"):
-        nn.get_loss("hinge")
+        kinds.get_loss("hinge")
     with pytest.raises(ValueError, match="unknown loss 'hinge'; choose one of"):
         task_of("hinge")
 

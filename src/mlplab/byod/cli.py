@@ -12,7 +12,8 @@ from pathlib import Path
 
 import typer
 
-from mlplab.cli import _console, _run_and_show
+from mlplab.cli import run_and_show
+from mlplab.console import console as _console
 from mlplab.errors import UsageError
 from mlplab.optim import OPTIMIZERS
 from mlplab.registry import activations, names
@@ -101,7 +102,7 @@ def train(
     exp = build_experiment(data, opts)
     for note in exp.notes:
         console.print(note, soft_wrap=True, markup=False, highlight=False)
-    _run_and_show(exp, out, quiet, console)
+    run_and_show(exp, out, quiet, console)
 
 
 def predict(

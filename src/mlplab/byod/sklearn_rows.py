@@ -21,11 +21,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlplab import nn
 from mlplab.data.dataset import DataError
 from mlplab.experiments.config import ExperimentError
 from mlplab.experiments.preprocess import fit_preprocess, fit_target_preprocess
 from mlplab.experiments.runner import ModelJob, ModelResult
+from mlplab.kinds import get_loss
 from mlplab.optim import OPTIMIZERS
 from mlplab.registry import activations
 from mlplab.spec import ModelSpec
@@ -166,7 +166,7 @@ def run_sklearn_model(job: ModelJob) -> ModelResult:
                            f"{est.validation_fraction:.0%} of the training split) had not "
                            f"improved for {est.n_iter_no_change} epochs; kept its best "
                            "weights")
-    loss_fn = nn.get_loss(loss_name)
+    loss_fn = get_loss(loss_name)
     k = ds.n_classes or 1
 
     def outputs(Z):   # in the target's own units

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from mlplab.console import console as _console
 from mlplab.data import available, load, loader_parameters
 from mlplab.data.dataset import Dataset
 from mlplab.data.registry import typed_args
@@ -18,13 +18,6 @@ app = typer.Typer(
     help="Data sets: list them, and show what one holds (shape, classes, rows or images).",
     no_args_is_help=True,
 )
-
-
-def _console() -> Console:
-    """The CLI's console: as wide as the terminal, or COLUMNS, or 150 columns off one."""
-    from mlplab.cli import _console as cli_console
-
-    return cli_console()
 
 
 def _parse_value(text: str):

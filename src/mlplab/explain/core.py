@@ -23,6 +23,7 @@ import numpy as np
 
 from mlplab import nn
 from mlplab.errors import ExplainError  # re-exported here
+from mlplab.kinds import get_loss
 from mlplab.optim import SGD
 from mlplab.registry import LAYERS, LOSSES
 from mlplab.spec import ModelSpec, SpecError
@@ -268,7 +269,7 @@ def trace(model: nn.Sequential, x: np.ndarray, y: np.ndarray | None = None, *,
         raise ExplainError(f"--steps must be an integer from 1 to {MAX_STEPS}, got {steps!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ExplainError(f"--lr must be a positive number, got {lr!r}")
-    loss_fn = nn.get_loss(loss) if loss is not None else None
+    loss_fn = get_loss(loss) if loss is not None else None
     opt = SGD(model.parameters(), lr=lr)
     records = []
     for k in range(steps):

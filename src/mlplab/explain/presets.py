@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlplab import nn
+from mlplab import kinds, nn
 from mlplab.explain.core import (
     Comparison,
     Explanation,
@@ -532,7 +532,7 @@ def quoted(steps: int = 1) -> Explanation:
     from mlplab.data.preprocessing import make_scaler
 
     z = np.array([0.18, -0.18])
-    acts = {name: nn.ACTIVATIONS[name]()(z.copy()) for name in ("sigmoid", "relu", "tanh")}
+    acts = {name: kinds.ACTIVATIONS[name]()(z.copy()) for name in ("sigmoid", "relu", "tanh")}
     ce = float(nn.CrossEntropyLoss()(np.array([[0.0580, 0.4275]]), np.array([0])))
     images = np.zeros((60_000, 1), np.float32)
     sizes = {b: [len(xb) for xb, _ in iter_batches(images, None, b)] for b in (1024, 3500)}

@@ -99,20 +99,20 @@ def check_exportable(spec) -> None:
 # --------------------------------------------------------------------------- preprocessing
 def _raw_width(spec: ModelSpec, prep: dict) -> int:
     """Features per row before the feature map (product adds x1*x2 to two inputs)."""
-    from mlplab.experiments.preprocess import _parse_preprocess
+    from mlplab.data.pipeline import parse_preprocess
 
-    fmap = _parse_preprocess(prep["name"])[1]
+    fmap = parse_preprocess(prep["name"])[1]
     return spec.in_features - (1 if fmap == "product" else 0)
 
 
 def _preprocess(g: Graph, x: str, prep: dict | None, flat: bool) -> str:
-    """Nodes of ``mlplab.experiments.preprocess``'s transform: flatten, impute, feature map,
+    """Nodes of ``mlplab.data.pipeline``'s transform: flatten, impute, feature map,
     scaler; float32 throughout, with the same float32 constants NumPy uses."""
     if prep is None:
         return x
-    from mlplab.experiments.preprocess import FEATURE_MAPS, _parse_preprocess
+    from mlplab.data.pipeline import FEATURE_MAPS, parse_preprocess
 
-    _, fmap, _ = _parse_preprocess(prep["name"])
+    _, fmap, _ = parse_preprocess(prep["name"])
     if fmap is not None and fmap != "product":
         raise SpecError(f"preprocess {prep['name']!r}: feature map {fmap!r} has no ONNX "
                         f"converter (exported: product; known: {', '.join(FEATURE_MAPS)})")

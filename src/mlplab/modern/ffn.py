@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlplab.report.plots import _plt, _save
+from mlplab.report.mpl import plt_module, save
 from mlplab.spec import ModelSpec
 
 
@@ -64,7 +64,7 @@ def run(ctx, d_model=16, d_ff=64, tokens=8, batch=4):
     n_mix = ModelSpec.parse(mix_spec).num_parameters()
     flops = 2 * (d_model * d_ff + d_ff * d_model)  # multiply-adds of the two Linear layers, x2
 
-    plt = _plt()
+    plt = plt_module()
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
     vx, vy = float(np.abs(x[0]).max()), float(np.abs(y[0]).max())
     panels = [(x[0], "input tokens x", np.arange(tokens), vx),
@@ -79,7 +79,7 @@ def run(ctx, d_model=16, d_ff=64, tokens=8, batch=4):
     fig.suptitle(f"position-wise FFN {ffn_spec}: rows move with the tokens "
                  f"(max abs(FFN(x[perm]) - FFN(x)[perm]) = {errors['ffn'][0]:.1e}; token-mixing "
                  f"MLP: {errors['mix'][0]:.2f})", fontsize=9)
-    path = _save(fig, ctx.plot_path("ffn.png"))
+    path = save(fig, ctx.plot_path("ffn.png"))
 
     def fmt(v):
         return "-" if v is None else f"{v:.3g}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.errors import ExperimentError  # demo arguments come from the experiment file
-from mlplab.report.plots import _plt, _save
+from mlplab.report.mpl import plt_module, save
 from mlplab.train import Trainer, build_engine
 
 
@@ -95,7 +95,7 @@ def run(ctx, image="fashion-mnist", index=0, features=64, sigma=3.0, hidden=128,
         rows.append([name, spec, f"{engine.num_parameters():,}", str(history.epochs),
                      f"{final:.2f}", history.status])
 
-    plt = _plt()
+    plt = plt_module()
     fig, axes = plt.subplots(1, 4, figsize=(16, 4))
     axes[0].imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     axes[0].set_title(f"target, {h}x{w}", fontsize=9)
@@ -112,7 +112,7 @@ def run(ctx, image="fashion-mnist", index=0, features=64, sigma=3.0, hidden=128,
     axes[3].set_title("PSNR against steps", fontsize=9)
     axes[3].grid(alpha=0.3)
     axes[3].legend(fontsize=7)
-    path = _save(fig, ctx.plot_path("inr.png"))
+    path = save(fig, ctx.plot_path("inr.png"))
     names = list(inputs)
     return {
         "summary": (f"Coordinate MLPs ({layers} hidden ReLU layers of {hidden}) fitting "

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.data.batching import iter_batches
-from mlplab.report.plots import _plt, _save
+from mlplab.report.mpl import plt_module, save
 from mlplab.torch import build, require_torch, resolve_device
 
 torch = require_torch()
@@ -148,7 +148,7 @@ def run(ctx, d=8, hidden=16, n_experts=8, k=2, n_clusters=4, n_train=8192, n_tes
         rows.append([name, f"{n_params:,}", f"{active:,}", f"{flops:,}", f"{curve[-1]:.4f}",
                      load])
 
-    plt = _plt()
+    plt = plt_module()
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.2), layout="constrained")
     ns = [1, 2, 4, 8, 16, 32, 64]
     cs = [counts(d, hidden, n, min(k, n)) for n in ns]
@@ -182,7 +182,7 @@ def run(ctx, d=8, hidden=16, n_experts=8, k=2, n_clusters=4, n_train=8192, n_tes
     axes[3].set_ylabel("test MSE")
     axes[3].legend(fontsize=6)
     axes[3].grid(alpha=0.3)
-    path = _save(fig, ctx.plot_path("moe.png"))
+    path = save(fig, ctx.plot_path("moe.png"))
     names = list(models)
     return {
         "summary": (f"{n_experts} experts of {d}-{hidden}-gelu-{d}, top-{k} routing: "

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.errors import ExperimentError  # demo arguments come from the experiment file
-from mlplab.report.plots import _plt, _save
+from mlplab.report.mpl import plt_module, save
 from mlplab.train import Trainer, build_engine
 
 # name -> (f(x) on [-1, 1], how the report writes it)
@@ -68,7 +68,7 @@ def run(ctx, widths=(1, 2, 4, 8, 16, 32, 64, 128, 256), activation="tanh",
         rows.append([str(w), f"{engine.num_parameters():,}",
                      f"{history.last('train_loss'):.3g}", f"{rmse[-1]:.4f}",
                      f"{max_err[-1]:.4f}", history.status])
-    plt = _plt()
+    plt = plt_module()
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.2))
     a.plot(gx, truth, "k", lw=2.5, label=f"f(x) = {formula}")
     show = sorted({widths[0], *widths[len(widths) // 3: len(widths) // 3 + 1],
@@ -85,7 +85,7 @@ def run(ctx, widths=(1, 2, 4, 8, 16, 32, 64, 128, 256), activation="tanh",
     b.set_title("error against width")
     b.grid(alpha=0.3, which="both")
     b.legend()
-    path = _save(fig, ctx.plot_path("uat.png"))
+    path = save(fig, ctx.plot_path("uat.png"))
     best = int(np.argmin(rmse))
     return {
         "summary": (f"1-w-{activation}-1 on f(x) = {formula}, {n_train} training points, "

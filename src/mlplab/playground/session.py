@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from mlplab import data as datalib
-from mlplab import nn
+from mlplab import kinds, nn
 from mlplab.data.batching import num_batches
 from mlplab.data.features import FEATURES, expand, with_features
 from mlplab.data.preprocessing import train_val_test_split
@@ -297,7 +297,7 @@ class Session:
         model = self.engine.model
         model.eval()
         h, units = self.grid, []
-        activation_types = tuple(nn.ACTIVATIONS.values())   # read now: registered kinds too
+        activation_types = tuple(kinds.ACTIVATIONS.values())   # read now: registered kinds too
         with np.errstate(over="ignore", invalid="ignore"):
             for mod in model:
                 h = mod.forward(h)

@@ -15,29 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from mlplab.report.mpl import plt_module as _plt
+from mlplab.report.mpl import save as _save
+
 SPLIT_STYLES = {"train": "-", "val": "--", "test": ":"}
 METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²", "mse": "MSE", "mae": "MAE"}
 MANY_MODELS = 4          # more models than this: one small panel per model
 GRID_STEPS = 200         # decision-region grid: GRID_STEPS x GRID_STEPS points
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    tmp.replace(path)
-    _plt().close(fig)
-    return path
 
 
 def loss_label(losses) -> str:

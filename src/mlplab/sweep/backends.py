@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -46,6 +47,42 @@ def _context():
     return mp.get_context("spawn")
 
 
+class _DeferredInterrupt:
+    """Within the ``with`` block Ctrl-C (and SIGTERM, which TerminateAsInterrupt forwards to the
+    SIGINT handler) is noted, and :meth:`check` raises it as KeyboardInterrupt where the driver
+    asks. Raised the moment the signal comes, it could land inside ``concurrent.futures.wait``
+    while that holds the futures' locks: the pool's manager thread then blocks on a lock no one
+    releases, and the process hangs at exit, after its summary. A second Ctrl-C raises at once.
+    Only in the main thread, and only when SIGINT is not ignored."""
+
+    def __init__(self):
+        self.requested, self._old = False, None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _DeferredInterrupt:
+        if threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
+
+
+# how often the driver looks for a noted Ctrl-C while no trial finishes
+_POLL_SECONDS = 0.1
+
+
 def run_local(jobs, trials_dir: Path, on_result: Callable[[dict], None], workers: int) -> None:
     """Run ``jobs`` on ``workers`` local processes, each with its thread pools pinned to one
     thread; each finished run folder is moved into ``trials_dir`` by its worker."""
@@ -58,18 +95,21 @@ def run_local(jobs, trials_dir: Path, on_result: Callable[[dict], None], workers
                              mp_context=_context(), initializer=_local_worker_init)
     clean = False
     try:
-        pending = {ex.submit(run_trial, exp, tid, str(trials_dir)): tid for tid, exp in jobs}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
-                tid = pending.pop(f)
-                try:
-                    result = f.result()
-                except BrokenProcessPool:
-                    result = {"id": tid, "status": "failed", "seconds": 0.0,
-                              "error": "the worker process died (out of memory or killed); "
-                                       "run again with --resume"}
-                on_result(result)
+        with _DeferredInterrupt() as interrupt:
+            pending = {ex.submit(run_trial, exp, tid, str(trials_dir)): tid for tid, exp in jobs}
+            while pending:
+                interrupt.check()
+                done, _ = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for f in done:
+                    tid = pending.pop(f)
+                    try:
+                        result = f.result()
+                    except BrokenProcessPool:
+                        result = {"id": tid, "status": "failed", "seconds": 0.0,
+                                  "error": "the worker process died (out of memory or "
+                                           "killed); run again with --resume"}
+                    on_result(result)
+                    interrupt.check()
         clean = True
     finally:
         if clean:

@@ -6,17 +6,12 @@ from pathlib import Path
 
 import typer
 
+from mlplab.console import console as _console
+from mlplab.console import fail, stopped_by
 from mlplab.errors import UsageError
 
 BACKEND_HELP = ("local: worker processes on this machine (default); ray: Ray tasks, on a "
                 "local Ray or the cluster at --address (pip install 'mlplab[ray]').")
-
-
-def _console():
-    """The CLI's console (terminal width, or COLUMNS, or 150 columns off a terminal)."""
-    from mlplab.cli import _console as cli_console
-
-    return cli_console()
 
 
 def run_seeds(exp, seeds: str, *, seed: int | None = None, out: Path,
@@ -104,9 +99,7 @@ def _execute(plan, out, workers, backend, address, resume, quiet, console) -> No
     console.print(f"{outcome.ran} trials in {outcome.seconds:.1f} s; summary: "
                   f"{outcome.folder / 'summary.md'}", highlight=False)
     if outcome.interrupted:
-        from mlplab.cli import _stopped_by, fail
-
-        code, by = _stopped_by(term)
+        code, by = stopped_by(term)
         raise fail(f"{by}; the {s['trials']['complete']} finished trials are kept in "
                    f"{outcome.folder} (add --resume to finish)", code=code)
 

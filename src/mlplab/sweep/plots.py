@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.report.plots import _plt, _save
+from mlplab.report.mpl import plt_module, save
 from mlplab.runfolder import stem
 from mlplab.sweep.report import label
 from mlplab.train.history import History
@@ -45,7 +45,7 @@ def _finite(v) -> bool:
 
 
 def seed_points(summary: dict, path: Path) -> Path:
-    plt = _plt()
+    plt = plt_module()
     metric = summary["metric"]
     models = summary["models"]
     fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(models), 4))
@@ -64,7 +64,7 @@ def seed_points(summary: dict, path: Path) -> Path:
     ax.set_title(f"{summary['experiment']}: {label(metric)} per seed, mean and 95% CI",
                  fontsize=10)
     ax.grid(alpha=0.3, axis="y")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def mean_curves(finished: dict[str, list[Path]], path: Path) -> Path | None:
@@ -84,7 +84,7 @@ def mean_curves(finished: dict[str, list[Path]], path: Path) -> Path | None:
                     curves.setdefault(col, {}).setdefault(m, []).append(v)
     if not curves:
         return None
-    plt = _plt()
+    plt = plt_module()
     cols = sorted(curves, key=lambda c: (c != "train_loss", c))
     fig, axes = plt.subplots(1, len(cols), figsize=(5.5 * len(cols), 4), squeeze=False)
     for ax, col in zip(axes[0], cols):
@@ -107,7 +107,7 @@ def mean_curves(finished: dict[str, list[Path]], path: Path) -> Path | None:
         ax.set_title(f"{col.replace('_', ' ')}: mean over seeds, band ± 1 sd", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _mean_ci(point: dict, model: str, metric: str):
@@ -123,7 +123,7 @@ def _mean_ci(point: dict, model: str, metric: str):
 def metric_vs_values(summary: dict, path: Path) -> Path:
     """One panel per key: x = the key's values (in the order given, evenly spaced and
     labelled as typed), y = the metric's mean with its 95% CI."""
-    plt = _plt()
+    plt = plt_module()
     keys, model, metric = summary["keys"], summary["model"], summary["metric"]
     points = summary["points"]
     values = {k: list(dict.fromkeys(p["label"][k] for p in points)) for k in keys}
@@ -158,11 +158,11 @@ def metric_vs_values(summary: dict, path: Path) -> Path:
             ax.legend(fontsize=8)
     fig.suptitle(f"{summary['experiment']}: {label(metric)} of {model}, mean and 95% CI over "
                  f"{len(summary['seeds'])} seeds (circled: chosen)", fontsize=10)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def heatmap(summary: dict, path: Path) -> Path:
-    plt = _plt()
+    plt = plt_module()
     (k1, k2), model, metric = summary["keys"], summary["model"], summary["metric"]
     points = summary["points"]
     rows = list(dict.fromkeys(p["label"][k1] for p in points))
@@ -201,4 +201,4 @@ def heatmap(summary: dict, path: Path) -> Path:
     ax.set_ylabel(k1)
     ax.set_title(f"{summary['experiment']}: mean {label(metric)} ± 95% CI half-width over "
                  f"{len(summary['seeds'])} seeds (red: chosen)", fontsize=10)
-    return _save(fig, path)
+    return save(fig, path)

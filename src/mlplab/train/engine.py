@@ -21,6 +21,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from mlplab import nn
+from mlplab.kinds import get_loss
 from mlplab.optim import get_optimizer
 from mlplab.registry import loss_kind, task_of
 from mlplab.spec import ModelSpec
@@ -240,7 +241,7 @@ class NumpyEngine(BaseEngine):
     def __init__(self, model: nn.Module, loss_name: str, optimizer, *, loss_kwargs=None,
                  dtype=np.float32):
         super().__init__(model, loss_name, optimizer, dtype=dtype)
-        self.loss_fn = nn.get_loss(loss_name, **(loss_kwargs or {}))
+        self.loss_fn = get_loss(loss_name, **(loss_kwargs or {}))
         self._eval_loss = copy.deepcopy(self.loss_fn)
 
     @classmethod
