@@ -22,7 +22,7 @@ from mlplab import __version__
 from mlplab.console import console as _console
 from mlplab.console import fail
 from mlplab.console import stopped_by as _stopped_by
-from mlplab.errors import MlplabError
+from mlplab.errors import MlplabError, UsageError
 
 # Sub-apps imported on first use: command name -> ("module:attribute", one-line help for the
 # command list). The attribute is a typer.Typer (a group of commands) or a plain function with
@@ -306,6 +306,25 @@ def plot_activations(out: Path = typer.Option(Path("activations.png"), "--out", 
     from mlplab.report.plots import activations
 
     typer.echo(str(activations(out)))
+
+
+@plot_app.command("optimizers")
+def plot_optimizers(
+    out: Path = typer.Option(Path("optimizers.png"), "--out", "-o", help="PNG file to write."),
+    surface: str = typer.Option("rosenbrock", "--surface",
+                                help="rosenbrock (a curved valley) or valley (a tilted narrow "
+                                     "bowl)."),
+    steps: int = typer.Option(500, "--steps", help="Steps of each optimizer (1 to 20000)."),
+):
+    """Each optimizer's path on a 2-D loss surface, with mlplab.optim's own classes."""
+    from mlplab.report.optimizer_paths import SURFACES
+    from mlplab.report.optimizer_paths import plot_optimizers as draw
+
+    if surface not in SURFACES:
+        raise UsageError(f"--surface {surface!r}: choose one of {', '.join(SURFACES)}")
+    if not 1 <= steps <= 20_000:
+        raise UsageError(f"--steps {steps}: choose 1 to 20000")
+    typer.echo(str(draw(out, surface, steps)))
 
 
 _mount("train", "mlplab.byod.cli:train",
