@@ -25,7 +25,8 @@ from mlplab import nn
 from mlplab.data.dataset import DataError
 from mlplab.experiments.config import ExperimentError
 from mlplab.experiments.preprocess import fit_preprocess, fit_target_preprocess
-from mlplab.experiments.runner import ModelJob, ModelResult
+from mlplab.experiments.runner import ModelJob, ModelRun
+from mlplab.runresult import ModelResult
 from mlplab.spec import ModelSpec
 from mlplab.train import metrics as M
 from mlplab.train.engine import prepare_targets
@@ -119,10 +120,10 @@ def _params(est) -> int:
     return int(np.size(est.coef_) + np.size(est.intercept_))
 
 
-def run_sklearn_model(job: ModelJob) -> ModelResult:
+def run_sklearn_model(job: ModelJob) -> ModelRun:
     """The runner's model kind "sklearn": fit, evaluate every split, write the history."""
     m, d, ds, splits = job.model, job.data, job.dataset, job.splits
-    spec = ModelSpec.parse(m["spec"])
+    spec = job.spec or ModelSpec.parse(m["spec"])
     prep = fit_preprocess(job.preprocess, splits["train"][0], spec)
     target = fit_target_preprocess(d.get("target_preprocess"), splits["train"][1])
     task, loss_name = ds.task, m["loss"]
@@ -165,7 +166,7 @@ def run_sklearn_model(job: ModelJob) -> ModelResult:
         out = _outputs(est, prep(Z), task, k)
         return target.inverse(out) if target else out
 
-    result = ModelResult(job.key, job.data_key, info, History())
+    eval_outputs, history = {}, History()
     for s, (X, y) in splits.items():
         out = _outputs(est, prep(X), task, k)   # in the units trained on
         fit_y = target.forward(y) if target else y
@@ -173,15 +174,14 @@ def run_sklearn_model(job: ModelJob) -> ModelResult:
         if target:
             out = target.inverse(out)
         info[s].update(M.compute(task, out, prepare_targets(loss_name, y)))
-        result.eval_outputs[s] = out
-    result.predict = outputs
+        eval_outputs[s] = out
     curve = getattr(est, "loss_curve_", None)
     if curve is not None:   # sklearn's squared error is half the MSE
         scale = 2.0 if task == "regression" else 1.0
-        result.history = History([{"epoch": i + 1, "train_loss": scale * float(v)}
-                                  for i, v in enumerate(curve) if math.isfinite(v)])
-    job.write_history(result.history)
-    return result
+        history = History([{"epoch": i + 1, "train_loss": scale * float(v)}
+                           for i, v in enumerate(curve) if math.isfinite(v)])
+    job.write_history(history)
+    return ModelRun(ModelResult.from_dict(job.key, info), history, outputs, eval_outputs)
 
 
 def _describe(est) -> str:

@@ -35,6 +35,7 @@ experiment as a dict and validates it with :func:`from_dict` too).
 from __future__ import annotations
 
 import copy
+import json
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -189,6 +190,11 @@ class Experiment:
                 "engine": self.engine, "device": self.device, "data": self.data,
                 "models": self.models, "demos": self.demos, "notes": self.notes,
                 "source": self.source}
+
+    def to_json(self) -> str:
+        """config.json's text: every setting as the run used it (an object that JSON cannot
+        hold, such as an in-memory Dataset, as its repr)."""
+        return json.dumps(self.to_dict(), indent=1, default=repr)
 
 
 def _builtin_dir():
