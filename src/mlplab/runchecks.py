@@ -129,6 +129,8 @@ class Checker:
 # -- config.json -----------------------------------------------------------------------------
 def check_config(path: Path, config: dict) -> dict:
     """The keys of config.json that predict, report and export read."""
+    from mlplab.experiments.kinds import DEFAULT_MODEL_KIND, MODEL_KINDS
+
     c = Checker(path)
     c.get(config, "name", "", _is_text, "a string", required=False)
     c.get(config, "description", "", _is_text, "a string", required=False)
@@ -143,8 +145,9 @@ def check_config(path: Path, config: dict) -> dict:
         c.need(where, m, isinstance(m, dict), "an object")
         name = c.get(m, "name", where, lambda v: _is_text(v) and v != "", "a non-empty string")
         where = f"models.{name}"
-        kind = c.get(m, "kind", where, _is_text, "a string", required=False) or "mlplab"
-        if kind == "mlplab":
+        kind = c.get(m, "kind", where, _is_text, "a string", required=False)
+        record = MODEL_KINDS.get(kind or DEFAULT_MODEL_KIND)
+        if record is not None and record.saves_weights:   # predict and export read these
             c.get(m, "spec", where, lambda v: _is_text(v) or isinstance(v, list),
                   "a spec string such as \"9-64-relu-1\"")
             c.get(m, "loss", where, _is_text, "a loss name such as \"mse\"")

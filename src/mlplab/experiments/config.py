@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplab.errors import ExperimentError  # re-exported here
-from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS
+from mlplab.experiments.kinds import DEFAULT_MODEL_KIND, EXPERIMENT_KINDS, MODEL_KINDS
 from mlplab.util import is_int as _is_int
 from mlplab.util import is_number as _is_number
 from mlplab.util import unknown_name
@@ -271,7 +271,7 @@ def from_dict(raw: dict, source: str) -> Experiment:
     for m in raw["models"]:
         m = {**defaults, **m}
         check_types(m, MODEL_TYPES, f"{source}: model {m.get('name')!r}")
-        model_kind = _kind(MODEL_KINDS, m.get("kind", "mlplab"), "model kind", source)
+        model_kind = _kind(MODEL_KINDS, m.get("kind", DEFAULT_MODEL_KIND), "model kind", source)
         model_keys = {**MODEL_KEYS, **model_kind.keys}
         unknown = set(m) - set(model_keys)
         if unknown:

@@ -30,7 +30,7 @@ import numpy as np
 from mlplab import data as datalib
 from mlplab.errors import MlplabError
 from mlplab.experiments.config import Experiment, ExperimentError
-from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS, resolve
+from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS, model_kind, resolve
 from mlplab.experiments.preprocess import (
     fit_preprocess,
     fit_target_preprocess,
@@ -369,7 +369,7 @@ def run_job(job: ModelJob) -> ModelRun:
     """Run one job by its model kind and add what every kind reports alike: on
     classification, each evaluated split's confusion matrix (kept for the report's figure)
     and per-class accuracy."""
-    run = resolve(MODEL_KINDS[job.model.get("kind", "mlplab")].run)
+    run = resolve(model_kind(job.model).run)
     out = run(job)
     if job.dataset.task == "classification" and out.eval_outputs:
         out.result = out.result.with_per_class(_per_class(job, out))
