@@ -102,13 +102,13 @@ def prepare_run(exp: Experiment):
     from mlplab.experiments.runner import check_models, compare
 
     check_models(exp)
-    body = compare(exp, [(d, d["dataset"]) for d in exp.data])
+    body = compare(exp, [(d, d.dataset) for d in exp.data])
 
     def run(run_dir: Path, progress: bool, console):
         from mlplab import threads
         from mlplab.experiments.kinds import model_kind
 
-        save_row_hashes(run_dir / ROWS_FILE, exp.data[0]["dataset"])
+        save_row_hashes(run_dir / ROWS_FILE, exp.data[0].dataset)
         # 0 when no model runs on mlplab's engine (scikit-learn rows only)
         plan = threads.choose(exp.engine, max((_macs(m) for m in exp.models
                                                if model_kind(m).runs_engine), default=0))

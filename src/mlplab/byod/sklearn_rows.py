@@ -53,15 +53,16 @@ def _mlp(cls_name):
     def make(m, seed, n_train):
         from sklearn import neural_network
 
-        es = m.get("early_stopping")
+        es = m.early_stopping
         return getattr(neural_network, cls_name)(
-            hidden_layer_sizes=tuple(m["hidden"]), activation=SK_ACTIVATIONS[m["activation"]],
-            solver=SK_SOLVERS[m["optimizer"]], alpha=0.0, learning_rate_init=m["lr"],
-            batch_size=min(m["batch_size"], n_train), max_iter=m["epochs"], shuffle=True,
+            hidden_layer_sizes=tuple(m.extra["hidden"]),
+            activation=SK_ACTIVATIONS[m.extra["activation"]],
+            solver=SK_SOLVERS[m.optimizer], alpha=0.0, learning_rate_init=m.lr,
+            batch_size=min(m.batch_size, n_train), max_iter=m.epochs, shuffle=True,
             random_state=seed, momentum=0.0, nesterovs_momentum=False,
             # no convergence stop; with early stopping a tie is no improvement, as in mlplab
             tol=1e-12 if es else 0.0, early_stopping=bool(es),
-            n_iter_no_change=es["patience"] if es else m["epochs"] + 1)
+            n_iter_no_change=es["patience"] if es else m.epochs + 1)
     return make
 
 
@@ -123,15 +124,15 @@ def _params(est) -> int:
 def run_sklearn_model(job: ModelJob) -> ModelRun:
     """The runner's model kind "sklearn": fit, evaluate every split, write the history."""
     m, d, ds, splits = job.model, job.data, job.dataset, job.splits
-    spec = job.spec or ModelSpec.parse(m["spec"])
+    spec = job.spec or ModelSpec.parse(m.spec)
     prep = fit_preprocess(job.preprocess, splits["train"][0], spec)
-    target = fit_target_preprocess(d.get("target_preprocess"), splits["train"][1])
-    task, loss_name = ds.task, m["loss"]
+    target = fit_target_preprocess(d.target_preprocess, splits["train"][1])
+    task, loss_name, estimator = ds.task, m.loss, m.extra["estimator"]
     X_train, y_train = splits["train"]
-    if m["estimator"] not in ESTIMATORS:
-        raise ExperimentError(f"{job.exp.source}: model {m['name']!r}: unknown estimator "
-                              f"{m['estimator']!r}; choose one of {', '.join(ESTIMATORS)}")
-    est = ESTIMATORS[m["estimator"]](m, job.exp.seed, len(X_train))
+    if estimator not in ESTIMATORS:
+        raise ExperimentError(f"{job.exp.source}: model {m.name!r}: unknown estimator "
+                              f"{estimator!r}; choose one of {', '.join(ESTIMATORS)}")
+    est = ESTIMATORS[estimator](m, job.exp.seed, len(X_train))
     fit_y = target.forward(y_train) if target else y_train
     from sklearn.exceptions import ConvergenceWarning
 
@@ -141,16 +142,16 @@ def run_sklearn_model(job: ModelJob) -> ModelRun:
         est.fit(prep(X_train), fit_y)
         seconds = time.perf_counter() - t0
     epochs = int(np.max(getattr(est, "n_iter_", 0)))
-    stopped_early = getattr(est, "early_stopping", False) and epochs < m["epochs"]
+    stopped_early = getattr(est, "early_stopping", False) and epochs < m.epochs
     outcome = Outcome.EARLY_STOPPED if stopped_early else Outcome.OK
     info = {"status": str(Outcome.OK), "outcome": str(outcome),
             "epochs": epochs, "seconds": round(seconds, 3),
             "params": _params(est), "spec": _describe(est),
-            "preprocess": job.preprocess, "lr": m.get("lr"),
+            "preprocess": job.preprocess, "lr": m.lr,
             "optimizer": getattr(est, "solver", None), "batch_size": getattr(est, "batch_size",
                                                                              None),
             "data": job.data_key}
-    expected_stop = m["estimator"].startswith("MLP") and epochs >= m["epochs"]
+    expected_stop = estimator.startswith("MLP") and epochs >= m.epochs
     if not expected_stop and any(issubclass(w.category, ConvergenceWarning) for w in caught):
         info["message"] = (f"{type(est).__name__} stopped at max_iter={epochs} before "
                            "converging")

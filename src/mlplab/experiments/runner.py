@@ -29,7 +29,7 @@ import numpy as np
 
 from mlplab import data as datalib
 from mlplab.errors import MlplabError
-from mlplab.experiments.config import Experiment, ExperimentError
+from mlplab.experiments.config import DataEntry, Experiment, ExperimentError, ModelEntry
 from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS, model_kind, resolve
 from mlplab.experiments.preprocess import (
     fit_preprocess,
@@ -71,11 +71,11 @@ class ModelJob:
     """One ``[[models]]`` entry on one data set: everything a model kind's run gets."""
 
     exp: Experiment
-    model: dict                     # the [[models]] entry
+    model: ModelEntry               # the [[models]] entry
     key: str                        # its metrics.json key: "<data label>/<name>" or "<name>"
     data_key: str                   # the data set's label
     dataset: object                 # the Dataset
-    data: dict                      # the [[data]] entry
+    data: DataEntry                 # the [[data]] entry
     splits: dict                    # split -> (X (n, ...), y (n,) or (n, 1)): train + evaluated
     run_dir: Path                   # the (still partial) run folder
     progress: bool = False
@@ -91,7 +91,7 @@ class ModelJob:
 
     @property
     def preprocess(self) -> str:
-        return self.model.get("preprocess", self.data["preprocess"])
+        return self.model.preprocess or self.data.preprocess
 
     def write_history(self, history: History) -> None:
         folder = self.run_dir / "history"
@@ -316,7 +316,7 @@ def _new_run_dir(out: Path, name: str) -> tuple[Path, Path]:
 def prepare_models(exp: Experiment) -> RunBody:
     """Experiment kind "models": check the models, load every data set by name."""
     specs = check_models(exp)
-    return compare(exp, [(d, datalib.load(d["name"], **d["args"])) for d in exp.data], specs)
+    return compare(exp, [(d, datalib.load(d.name, **d.args)) for d in exp.data], specs)
 
 
 def check_models(exp: Experiment) -> dict[str, ModelSpec]:
@@ -324,9 +324,9 @@ def check_models(exp: Experiment) -> dict[str, ModelSpec]:
     name -> its parsed spec, which the model's jobs reuse."""
     specs = {}
     for m in exp.models:
-        specs[m["name"]] = spec = ModelSpec.parse(m["spec"])
+        specs[m.name] = spec = ModelSpec.parse(m.spec)
         if spec.twin_only and exp.engine != "torch":
-            raise ExperimentError(f"{exp.source}: model {m['name']!r} has layers that run only "
+            raise ExperimentError(f"{exp.source}: model {m.name!r} has layers that run only "
                                   "on the torch engine: use --engine torch")
     return specs
 
@@ -344,13 +344,13 @@ def compare(exp: Experiment, loaded: list[tuple[dict, object]],
         multi = len(loaded) > 1
         interrupted = False
         for d, ds in loaded:
-            data_key = d.get("label", d["name"])
+            data_key = d.key
             splits = _splits(d, ds, exp.seed)
             shown.append((d, ds, splits))
             for m in exp.models:
-                job = ModelJob(exp, m, f"{data_key}/{m['name']}" if multi else m["name"],
+                job = ModelJob(exp, m, f"{data_key}/{m.name}" if multi else m.name,
                                data_key, ds, d, splits, run_dir, progress, console,
-                               specs[m["name"]])
+                               specs[m.name])
                 res = run_job(job)
                 results.append(res)
                 if res.result.status == "interrupted":
@@ -396,18 +396,18 @@ def _per_class(job: ModelJob, out: ModelRun) -> dict:
 def _splits(d: dict, ds, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """train plus the evaluation splits named in the experiment; a ``val_fraction`` carves
     a validation split out of the training split."""
-    X, y = ds.split(d["train"])
+    X, y = ds.split(d.train)
     out = {}
-    if d.get("val_fraction"):
+    if d.val_fraction:
         from mlplab.data.preprocessing import train_val_test_split
 
-        parts = train_val_test_split(len(X), val=d["val_fraction"], test=0.0, seed=seed,
-                                     stratify=y if d.get("stratify") else None)
+        parts = train_val_test_split(len(X), val=d.val_fraction, test=0.0, seed=seed,
+                                     stratify=y if d.stratify else None)
         out["train"] = (X[parts["train"]], y[parts["train"]])
         out["val"] = (X[parts["val"]], y[parts["val"]])
     else:
         out["train"] = (X, y)
-    for name in d["eval"]:
+    for name in d.eval:
         if name not in out:
             out[name] = ds.split(name)
     return out
@@ -434,25 +434,26 @@ def run_model(job: ModelJob) -> ModelRun:
     """Model kind "mlplab": train the network with the Trainer (or load its hand-set
     weights), evaluate every split, save weights, preprocessing and history."""
     exp, m, d, splits, run_dir = job.exp, job.model, job.data, job.splits, job.run_dir
-    spec = job.spec or ModelSpec.parse(m["spec"])
+    spec = job.spec or ModelSpec.parse(m.spec)
     prep = fit_preprocess(job.preprocess, splits["train"][0], spec)
     # a regression target may be scaled for training ("target_preprocess"); metrics, plots
     # and predict are in its own units
-    target = fit_target_preprocess(d.get("target_preprocess"), splits["train"][1])
+    target = fit_target_preprocess(d.target_preprocess, splits["train"][1])
     # inputs stay as loaded (uint8 images stay uint8): prep runs per batch and per chunk
     arrays = {s: (X, target.forward(y) if target else y) for s, (X, y) in splits.items()}
-    engine = build_engine(exp.engine, spec=spec, loss=m["loss"],
-                          optimizer=m.get("optimizer", "sgd"), lr=m.get("lr", 0.1),
-                          seed=exp.seed, optimizer_kwargs=m.get("optimizer_kwargs"),
-                          loss_kwargs=m.get("loss_kwargs"), l1=m.get("l1", 0.0),
+    # a hand-set network names no optimizer: any builds it, none steps
+    engine = build_engine(exp.engine, spec=spec, loss=m.loss,
+                          optimizer=m.optimizer or "sgd", lr=m.lr or 0.1,
+                          seed=exp.seed, optimizer_kwargs=m.optimizer_kwargs,
+                          loss_kwargs=m.loss_kwargs, l1=m.l1,
                           device=exp.device)
     t0 = time.perf_counter()
     finished = _finished(job)
     checkpoint = run_dir / "checkpoints" / f"{job.stem}.npz"
     snaps = None   # 2-D data: the boundary at a few epochs, for the report
-    if "weights" in m:  # a hand-set network: no training, only evaluation
+    if not m.trained:  # a hand-set network: no training, only evaluation
         engine.load_state_dict({k: np.asarray(v, dtype=np.float32)
-                                for k, v in m["weights"].items()})
+                                for k, v in m.weights.items()})
         history = History(message="hand-set weights, not trained")
     elif finished is not None:   # a resumed run: this model was done before the run stopped
         history = finished
@@ -461,16 +462,16 @@ def run_model(job: ModelJob) -> ModelRun:
 
             engine.load_state_dict(load_weights(run_dir / "weights" / f"{job.stem}.npz")[0])
     else:
-        es = m.get("early_stopping")
+        es = m.early_stopping
         from mlplab.report.snapshots import boundary_snapshots
 
-        snaps = boundary_snapshots(job.dataset, splits["train"][0], m["epochs"])
-        trainer = Trainer(engine, epochs=m["epochs"], batch_size=m["batch_size"],
+        snaps = boundary_snapshots(job.dataset, splits["train"][0], m.epochs)
+        trainer = Trainer(engine, epochs=m.epochs, batch_size=m.batch_size,
                           seed=exp.seed, progress=job.progress, console=job.console,
                           label=job.key, checkpoint=checkpoint,
                           early_stopping=EarlyStopping(**es) if es else None,
-                          schedule=m.get("schedule"),
-                          augment=make_augment(m.get("augment"), job.dataset.X.shape[1:]),
+                          schedule=m.schedule,
+                          augment=make_augment(m.augment, job.dataset.X.shape[1:]),
                           transform=prep, callbacks=[snaps] if snaps else [])
         eval_sets = {s: a for s, a in arrays.items() if s != "train"}
         # a resumed run continues a model from the checkpoint the stopped run left
@@ -480,12 +481,12 @@ def run_model(job: ModelJob) -> ModelRun:
     info = {"status": metrics_status(history.status), "outcome": str(history.status),
             "epochs": history.epochs, "seconds": round(seconds, 3),
             "params": spec.num_parameters(), "spec": str(spec),
-            "preprocess": job.preprocess, "lr": m.get("lr"),
-            "optimizer": m.get("optimizer"), "batch_size": m.get("batch_size"),
+            "preprocess": job.preprocess, "lr": m.lr,
+            "optimizer": m.optimizer, "batch_size": m.batch_size,
             "data": job.data_key}
     if history.message:
         info["message"] = history.message
-    monitored = next((f"{s}_loss" for s in d["eval"] if f"{s}_loss" in history.columns), None)
+    monitored = next((f"{s}_loss" for s in d.eval if f"{s}_loss" in history.columns), None)
     if monitored:  # the final epoch can sit on a spike of the curve: show the best one too
         losses = history.column(monitored)
         i = min(range(len(losses)), key=losses.__getitem__)

@@ -41,7 +41,7 @@ def _figures(run_dir: Path, entries, results, loaded) -> list[tuple[Path, str]]:
     regions: list[list] = []     # one row of panels per 2-D data set
     evolution: list[list] = []   # one row per (data set, model): the boundary over epochs
     for d, ds, splits in loaded:
-        data_key = d.get("label", d["name"])
+        data_key = d.key
         if data_key not in by_data:
             continue
         fig = _DataFigures(run_dir, folder, entries, data_key, d, ds, splits, by_data[data_key],
@@ -68,7 +68,7 @@ class _DataFigures:
         self.configs = {m.get("name"): m for m in entries}
         self.ok = [r for r in rs if r.predict is not None]
         self.split = next((s for s in SELECT_SPLITS if s in splits and
-                           (s in d.get("eval", []) or s == "train")), "train")
+                           (s in d.eval or s == "train")), "train")
         self.regions: list[list] = []
         self.evolution: list[list] = []
 
@@ -97,7 +97,7 @@ class _DataFigures:
         metric = "accuracy" if self.ds.task == "classification" else "r2"
         losses = [self.configs.get(_name(r), {}).get("loss") for r in rs]
         label = plots.loss_label(losses)
-        scaled = self.d.get("target_preprocess")
+        scaled = self.d.target_preprocess
         if scaled:
             label = label.replace(" (loss)", f" (loss, {scaled}d target)")
         best = {_name(r): r.result.best.epoch for r in rs if r.result.best}

@@ -79,7 +79,7 @@ def check_plan(plan: Plan) -> None:
                          "seeds or sweep")
     if not plan.seeds:
         raise UsageError("--seeds: no seeds given")
-    names = [m["name"] for m in exp.models]
+    names = [m.name for m in exp.models]
     for opt, name in (("--model", plan.model), ("--baseline", plan.baseline)):
         if name is not None and name not in names:
             raise UsageError(f"{opt}: unknown model {name!r}; choose one of {', '.join(names)}")
@@ -103,11 +103,11 @@ def chosen_model(plan: Plan) -> str:
     named = {a.key.split(".")[1] for a in plan.axes if a.key.startswith("models.")} - {"*"}
     if len(named) == 1:
         return named.pop()
-    return plan.exp.models[-1]["name"]
+    return plan.exp.models[-1].name
 
 
 def baseline_model(plan: Plan) -> str:
-    return plan.baseline or plan.exp.models[0]["name"]
+    return plan.baseline or plan.exp.models[0].name
 
 
 def _selection_data(exp, held: bool):
@@ -115,17 +115,19 @@ def _selection_data(exp, held: bool):
     validation split and the held-out ones (``held`` True); carves a validation split from
     the training split where the experiment has none."""
     exp = copy.deepcopy(exp)
+    data = []
     for d in exp.data:
-        evals = list(d.get("eval", []))
-        if "val" not in evals and not d.get("val_fraction"):
-            d["val_fraction"] = CARVED_VAL_FRACTION
+        evals = list(d.eval)
+        if "val" not in evals and not d.val_fraction:
+            d = d.with_(val_fraction=CARVED_VAL_FRACTION)
         others = [e for e in evals if e not in ("train", "val")]
-        d["eval"] = ["val", *others] if held else ["val"]
+        data.append(d.with_(eval=["val", *others] if held else ["val"]))
+    exp.data = tuple(data)
     return exp
 
 
 def held_out_splits(exp) -> list[str]:
-    return list(dict.fromkeys(e for d in exp.data for e in d.get("eval", [])
+    return list(dict.fromkeys(e for d in exp.data for e in d.eval
                               if e not in ("train", "val")))
 
 
@@ -286,7 +288,7 @@ def _run_chosen(folder, plan, summary, backend, workers, address, record, failed
 def summarize_folder(folder: Path, plan: Plan, failed: dict | None = None) -> dict:
     """metrics.json's content, from the trial folders that are complete."""
     failed = failed or {}
-    models = [m["name"] for m in plan.exp.models]
+    models = [m.name for m in plan.exp.models]
     points, complete = [], 0
     for i, point in enumerate(plan.points()):
         runs, errs = {}, {}
@@ -330,7 +332,7 @@ def summarize_folder(folder: Path, plan: Plan, failed: dict | None = None) -> di
 def _held_out(folder, plan, model, metric, best, held) -> dict:
     """The chosen setting's reruns: held-out aggregates, and whether each rerun reproduced
     its trial's validation number exactly (the runs are deterministic)."""
-    models = [m["name"] for m in plan.exp.models]
+    models = [m.name for m in plan.exp.models]
     runs = {s: A.read_run(folder / "chosen" / f"seed{s}") for s in plan.seeds}
     per_seed = A.by_model(runs, models)
     info = A.summarize_models(per_seed, metric, baseline_model(plan))
