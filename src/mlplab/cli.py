@@ -208,24 +208,24 @@ def run(
 def run_and_show(exp, out, quiet, console, resume: bool = False):
     """Run ``exp`` and print its table; Ctrl-C prints what ran and exits 130, SIGTERM does
     the same and exits 143 (128 + 15)."""
-    from mlplab.experiments import RunInterrupted, run_experiment
+    from mlplab.experiments import RunInterrupted
+    from mlplab.experiments.runner import run
     from mlplab.util import TerminateAsInterrupt
 
     with TerminateAsInterrupt() as term:
         try:
             # torch missing for --engine torch is a UsageError too (mlplab.torch.TorchMissing)
-            run_dir = run_experiment(exp, out, progress=not quiet, console=console,
-                                     resume=resume)
+            result = run(exp, out, progress=not quiet, console=console, resume=resume)
         except RunInterrupted as e:
             code, by = _stopped_by(term)
-            _show(console, e.run_dir)
+            _show(console, e.result)
             raise fail(f"{by}; the report of what ran is in {e.run_dir}", code=code) from None
         except KeyboardInterrupt as e:   # outside training, or a second Ctrl-C / SIGTERM
             code, by = _stopped_by(term)
             kept = " ".join(getattr(e, "__notes__", ())) or \
                 "no model had been saved, so nothing was kept"
             raise fail(f"{by} before the run finished; {kept}", code=code) from None
-        _show(console, run_dir)
+        _show(console, result)
 
 
 # Training outcomes (metrics.json "outcome", History.status) whose message is not printed under
@@ -233,16 +233,15 @@ def run_and_show(exp, out, quiet, console, resume: bool = False):
 QUIET_OUTCOMES = ("ok", "early_stopped")
 
 
-def _show(console, run_dir):
+def _show(console, result):
     """Print a run's comparison table (split into tables that fit the console, never cutting
-    a number), the messages of models that did not end well, and the report's path."""
-    import json
-
+    a number), the messages of models that did not end well, and the report's path;
+    ``result``: the run's RunResult (mlplab.runresult), in memory or read back."""
     from rich.markup import escape
 
     from mlplab.report.tables import comparison, fitted_tables
 
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    run_dir, metrics = result.path, result.to_dict()
     tables = fitted_tables(*comparison(metrics), width=console.width,
                            title=f"{metrics['experiment']} (seed {metrics['seed']})")
     for t in tables:
@@ -274,8 +273,7 @@ def report(run_dir: Path = typer.Argument(..., help="A folder written by `mlplab
     from mlplab.report.build import rerender
 
     # rerender reads the folder through mlplab.runfolder: a damaged file is a DataError
-    rerender(run_dir)
-    _show(_console(), run_dir)
+    _show(_console(), rerender(run_dir))
 
 
 @app.command()

@@ -233,9 +233,12 @@ def load_run(path) -> Run:
     from mlplab.runfolder import RunFolder
 
     folder = RunFolder.open(path)
-    metrics = folder.metrics
-    interrupted = any(i.get("status") == "interrupted" for i in metrics["models"].values())
-    return Run(folder.path, metrics, folder.config, interrupted)
+    return _from_result(folder.load(), folder.config)
+
+
+def _from_result(result, config: dict) -> Run:
+    """The Run of a RunResult (mlplab.runresult) and its config.json content."""
+    return Run(result.path, result.to_dict(), config, result.interrupted)
 
 
 def run(name: str, *, epochs: int | None = None, seed: int | None = None, out="runs",
@@ -250,25 +253,33 @@ def run(name: str, *, epochs: int | None = None, seed: int | None = None, out="r
     Interrupting the kernel stops training after the current batch; the Run of what ran is
     returned (``interrupted`` is True) and a line says so.
     """
-    from mlplab.experiments import RunInterrupted, load_experiment, run_experiment
+    from mlplab.experiments import RunInterrupted, load_experiment
     from mlplab.experiments.config import with_overrides
+    from mlplab.experiments.runner import run as run_experiment
 
     exp = with_overrides(load_experiment(name), epochs=epochs, seed=seed, engine=engine,
                          data_dir=data_dir, data_args={"offline": True} if offline else None,
                          device=device)
     backend = _matplotlib_backend()
     try:
-        folder = run_experiment(exp, out, progress=progress,
+        result = run_experiment(exp, out, progress=progress,
                                 console=progress_console() if progress else None)
     except RunInterrupted as e:
         # flushed: in a kernel stderr and stdout are separate streams, and the line should
         # come before whatever the cell prints next
         print(f"interrupted: the report of what ran is in {e.run_dir}", file=sys.stderr,
               flush=True)
-        return load_run(e.run_dir)
+        return _from_result(e.result, _config(exp))
     finally:
         _restore_matplotlib_backend(backend)
-    return load_run(folder)
+    return _from_result(result, _config(exp))
+
+
+def _config(exp) -> dict:
+    """config.json's content as the runner wrote it, without reading it back."""
+    import json
+
+    return json.loads(exp.to_json())
 
 
 def _matplotlib_backend() -> str | None:

@@ -3,14 +3,14 @@ comparison tables with the seed, the machine and the time each took."""
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import date
 from pathlib import Path
 
 from mlplab.data import DataError
-from mlplab.experiments import available, load_experiment, run_experiment
+from mlplab.experiments import available, load_experiment
 from mlplab.experiments.config import with_overrides
+from mlplab.experiments.runner import run
 from mlplab.report.build import machine
 from mlplab.report.tables import comparison, markdown
 from mlplab.util import atomic_write_text
@@ -71,13 +71,13 @@ def write_results(out: Path, runs_dir: Path, seed: int = 0, names=None, progress
                       "nothing about the real data.", ""]
         t0 = time.perf_counter()
         try:
-            run_dir = run_experiment(with_overrides(exp, seed=seed, data_dir=data_dir),
-                                     runs_dir, progress=progress, console=console)
+            result = run(with_overrides(exp, seed=seed, data_dir=data_dir), runs_dir,
+                         progress=progress, console=console)
         except DataError as e:
             parts += [f"Not run here: {e}", ""]
             continue
         seconds = time.perf_counter() - t0
-        metrics = json.loads((run_dir / "metrics.json").read_text())
+        metrics = result.to_dict()
         flag = f" --data-dir {data_dir}" if data_dir else ""
         parts += [f"`mlplab run {name} --seed {seed}{flag}`: {seconds:.1f} s in all.", "",
                   markdown(*comparison(metrics)), ""]

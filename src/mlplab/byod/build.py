@@ -104,15 +104,17 @@ def prepare_run(exp: Experiment):
     split's rows (``ROWS_FILE``) for ``mlplab predict``."""
     from mlplab.experiments.runner import check_models, compare
 
-    check_models(exp)
-    body = compare(exp, [(d, d["dataset"]) for d in exp.data])
+    specs = check_models(exp)   # parsed once: the jobs and the thread plan reuse them
+    body = compare(exp, [(d, d.dataset) for d in exp.data], specs)
 
-    def run(run_dir: Path, progress: bool, console) -> bool:
+    def run(run_dir: Path, progress: bool, console):
         from mlplab import threads
+        from mlplab.experiments.kinds import model_kind
 
-        save_row_hashes(run_dir / ROWS_FILE, exp.data[0]["dataset"])
-        plan = threads.choose(exp.engine, max(_macs(m) for m in exp.models
-                                              if m.get("kind", "mlplab") == "mlplab"))
+        save_row_hashes(run_dir / ROWS_FILE, exp.data[0].dataset)
+        # 0 when no model runs on mlplab's engine (scikit-learn rows only)
+        plan = threads.choose(exp.engine, max((_macs(m, specs[m.name]) for m in exp.models
+                                               if model_kind(m).runs_engine), default=0))
         if exp.engine == "torch" and plan.torch is not None:
             try:   # imported now, so that its threads are set too
                 import torch  # noqa: F401
@@ -124,13 +126,11 @@ def prepare_run(exp: Experiment):
     return run
 
 
-def _macs(model: dict) -> int:
-    """Multiply-adds of the model's linear layers over one training batch."""
-    from mlplab.spec import ModelSpec
-
+def _macs(model, spec) -> int:
+    """Multiply-adds of the model's linear layers (``spec``: its parsed ModelSpec) over one
+    training batch."""
     # conv layers of the twin count as nothing here: their images make big models anyway
-    return model["batch_size"] * sum(a * b for a, b in ModelSpec.parse(model["spec"])
-                                     .linear_layers)
+    return model.batch_size * sum(a * b for a, b in spec.linear_layers)
 
 
 # -- the rows a run saw ----------------------------------------------------------------------

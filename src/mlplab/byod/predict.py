@@ -171,19 +171,24 @@ def _run_folder(run_dir):
     return run
 
 
+def _predictable(kind) -> bool:
+    return kind is not None and kind.predictable
+
+
 def load_model(run_dir, model: str = "mlp"):
     """``(schema, model entry, transform, target scaler, engine)`` of one model of a run,
     every file checked first (mlplab.runfolder: a damaged one is a DataError naming it)."""
+    from mlplab.experiments.kinds import model_kind
     from mlplab.train import build_engine
 
     run = _run_folder(run_dir)
     models = run.config["models"]
-    saved = [m["name"] for m in models if m.get("kind", "mlplab") == "mlplab"]
+    saved = [m["name"] for m in models if _predictable(model_kind(m))]
     entry = run.entry(model)
     if entry is None:
         raise DataError(f"--model {model!r}: the run has no such model; choose one of "
                         f"{', '.join(saved)}")
-    if entry.get("kind", "mlplab") != "mlplab":
+    if not _predictable(model_kind(entry)):
         raise DataError(f"--model {model!r} is a scikit-learn row, which is not saved (mlplab "
                         f"writes no pickles); choose one of {', '.join(saved)}")
     weights = run.weights_file(model)

@@ -24,10 +24,11 @@ import numpy as np
 from mlplab.data.dataset import DataError
 from mlplab.experiments.config import ExperimentError
 from mlplab.experiments.preprocess import fit_preprocess, fit_target_preprocess
-from mlplab.experiments.runner import ModelJob, ModelResult
+from mlplab.experiments.runner import ModelJob, ModelRun
 from mlplab.kinds import get_loss
 from mlplab.optim import OPTIMIZERS
 from mlplab.registry import activations
+from mlplab.runresult import ModelResult
 from mlplab.spec import ModelSpec
 from mlplab.train import metrics as M
 from mlplab.train.engine import prepare_targets
@@ -60,15 +61,16 @@ def _mlp(cls_name):
     def make(m, seed, n_train):
         from sklearn import neural_network
 
-        es = m.get("early_stopping")
+        es = m.early_stopping
         return getattr(neural_network, cls_name)(
-            hidden_layer_sizes=tuple(m["hidden"]), activation=sk_activations()[m["activation"]],
-            solver=sk_solvers()[m["optimizer"]], alpha=0.0, learning_rate_init=m["lr"],
-            batch_size=min(m["batch_size"], n_train), max_iter=m["epochs"], shuffle=True,
+            hidden_layer_sizes=tuple(m.extra["hidden"]),
+            activation=sk_activations()[m.extra["activation"]],
+            solver=sk_solvers()[m.optimizer], alpha=0.0, learning_rate_init=m.lr,
+            batch_size=min(m.batch_size, n_train), max_iter=m.epochs, shuffle=True,
             random_state=seed, momentum=0.0, nesterovs_momentum=False,
             # no convergence stop; with early stopping a tie is no improvement, as in mlplab
             tol=1e-12 if es else 0.0, early_stopping=bool(es),
-            n_iter_no_change=es["patience"] if es else m["epochs"] + 1)
+            n_iter_no_change=es["patience"] if es else m.epochs + 1)
     return make
 
 
@@ -127,18 +129,18 @@ def _params(est) -> int:
     return int(np.size(est.coef_) + np.size(est.intercept_))
 
 
-def run_sklearn_model(job: ModelJob) -> ModelResult:
+def run_sklearn_model(job: ModelJob) -> ModelRun:
     """The runner's model kind "sklearn": fit, evaluate every split, write the history."""
     m, d, ds, splits = job.model, job.data, job.dataset, job.splits
-    spec = ModelSpec.parse(m["spec"])
+    spec = job.spec or ModelSpec.parse(m.spec)
     prep = fit_preprocess(job.preprocess, splits["train"][0], spec)
-    target = fit_target_preprocess(d.get("target_preprocess"), splits["train"][1])
-    task, loss_name = ds.task, m["loss"]
+    target = fit_target_preprocess(d.target_preprocess, splits["train"][1])
+    task, loss_name, estimator = ds.task, m.loss, m.extra["estimator"]
     X_train, y_train = splits["train"]
-    if m["estimator"] not in ESTIMATORS:
-        raise ExperimentError(f"{job.exp.source}: model {m['name']!r}: unknown estimator "
-                              f"{m['estimator']!r}; choose one of {', '.join(ESTIMATORS)}")
-    est = ESTIMATORS[m["estimator"]](m, job.exp.seed, len(X_train))
+    if estimator not in ESTIMATORS:
+        raise ExperimentError(f"{job.exp.source}: model {m.name!r}: unknown estimator "
+                              f"{estimator!r}; choose one of {', '.join(ESTIMATORS)}")
+    est = ESTIMATORS[estimator](m, job.exp.seed, len(X_train))
     fit_y = target.forward(y_train) if target else y_train
     from sklearn.exceptions import ConvergenceWarning
 
@@ -148,16 +150,16 @@ def run_sklearn_model(job: ModelJob) -> ModelResult:
         est.fit(prep(X_train), fit_y)
         seconds = time.perf_counter() - t0
     epochs = int(np.max(getattr(est, "n_iter_", 0)))
-    stopped_early = getattr(est, "early_stopping", False) and epochs < m["epochs"]
+    stopped_early = getattr(est, "early_stopping", False) and epochs < m.epochs
     outcome = Outcome.EARLY_STOPPED if stopped_early else Outcome.OK
     info = {"status": str(Outcome.OK), "outcome": str(outcome),
             "epochs": epochs, "seconds": round(seconds, 3),
             "params": _params(est), "spec": _describe(est),
-            "preprocess": job.preprocess, "lr": m.get("lr"),
+            "preprocess": job.preprocess, "lr": m.lr,
             "optimizer": getattr(est, "solver", None), "batch_size": getattr(est, "batch_size",
                                                                              None),
             "data": job.data_key}
-    expected_stop = m["estimator"].startswith("MLP") and epochs >= m["epochs"]
+    expected_stop = estimator.startswith("MLP") and epochs >= m.epochs
     if not expected_stop and any(issubclass(w.category, ConvergenceWarning) for w in caught):
         info["message"] = (f"{type(est).__name__} stopped at max_iter={epochs} before "
                            "converging")
@@ -173,7 +175,7 @@ def run_sklearn_model(job: ModelJob) -> ModelResult:
         out = _outputs(est, prep(Z), task, k)
         return target.inverse(out) if target else out
 
-    result = ModelResult(job.key, job.data_key, info, History())
+    eval_outputs, history = {}, History()
     for s, (X, y) in splits.items():
         out = _outputs(est, prep(X), task, k)   # in the units trained on
         fit_y = target.forward(y) if target else y
@@ -181,15 +183,14 @@ def run_sklearn_model(job: ModelJob) -> ModelResult:
         if target:
             out = target.inverse(out)
         info[s].update(M.compute(task, out, prepare_targets(loss_name, y)))
-        result.eval_outputs[s] = out
-    result.predict = outputs
+        eval_outputs[s] = out
     curve = getattr(est, "loss_curve_", None)
     if curve is not None:   # sklearn's squared error is half the MSE
         scale = 2.0 if task == "regression" else 1.0
-        result.history = History([{"epoch": i + 1, "train_loss": scale * float(v)}
-                                  for i, v in enumerate(curve) if math.isfinite(v)])
-    job.write_history(result.history)
-    return result
+        history = History([{"epoch": i + 1, "train_loss": scale * float(v)}
+                           for i, v in enumerate(curve) if math.isfinite(v)])
+    job.write_history(history)
+    return ModelRun(ModelResult.from_dict(job.key, info), history, outputs, eval_outputs)
 
 
 def _describe(est) -> str:

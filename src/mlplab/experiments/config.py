@@ -35,15 +35,16 @@ experiment as a dict and validates it with :func:`from_dict` too).
 from __future__ import annotations
 
 import copy
+import json
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from mlplab.errors import ExperimentError  # re-exported here
-from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS
+from mlplab.experiments.kinds import DEFAULT_MODEL_KIND, EXPERIMENT_KINDS, MODEL_KINDS
 from mlplab.util import is_int as _is_int
 from mlplab.util import is_number as _is_number
 from mlplab.util import unknown_name
@@ -149,10 +150,10 @@ TOP_TYPES: dict[str, _Check] = {
     "notes": ("a list of strings", lambda v: isinstance(v, list)
               and all(isinstance(t, str) for t in v)),
     "defaults": _TABLE,
-    "data": ("a list of [[data]] tables", lambda v: isinstance(v, dict) or (
-        isinstance(v, list) and all(isinstance(d, dict) for d in v))),
+    "data": ("a list of [[data]] tables", lambda v: isinstance(v, Mapping) or (
+        isinstance(v, list) and all(isinstance(d, Mapping) for d in v))),
     "models": ("a list of [[models]] tables",
-               lambda v: isinstance(v, list) and all(isinstance(m, dict) for m in v)),
+               lambda v: isinstance(v, list) and all(isinstance(m, Mapping) for m in v)),
     "demos": ("a list of [[demos]] tables",
               lambda v: isinstance(v, list) and all(isinstance(d, dict) for d in v)),
 }
@@ -170,12 +171,107 @@ def check_types(entry: dict, types: dict[str, _Check], where: str = "") -> None:
                                   f"{words}")
 
 
+class _Entry(Mapping):
+    """An entry read once from the file (or from Python), typed: its keys are attributes,
+    absent ones at their defaults. ``given`` keeps the keys it was given, in order, which is
+    what :meth:`to_dict` writes (config.json) and what reading it as a mapping shows
+    (``"weights" in entry``, ``{**entry}``), so a key left out stays out."""
+
+    given: tuple[str, ...]
+    extra: Mapping[str, Any]
+
+    @classmethod
+    def from_dict(cls, d: Mapping):
+        """The entry of a dict of documented keys (and its kind's keys, kept in ``extra``);
+        the values are not checked here (:func:`check_types` does that)."""
+        own = {f.name for f in fields(cls)} - {"given", "extra"}
+        return cls(**{k: v for k, v in d.items() if k in own}, given=tuple(d),
+                   extra={k: v for k, v in d.items() if k not in own})
+
+    def to_dict(self) -> dict:
+        return {k: self[k] for k in self.given}
+
+    def with_(self, **changes):
+        """A copy with ``changes`` set (given keys, in their place; new ones at the end)."""
+        return type(self).from_dict({**self.to_dict(), **changes})
+
+    def __getitem__(self, key: str):
+        if key not in self.given:
+            raise KeyError(key)
+        return self.extra[key] if key in self.extra else getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.given)
+
+    def __len__(self) -> int:
+        return len(self.given)
+
+    def __contains__(self, key) -> bool:
+        return key in self.given
+
+
+@dataclass(frozen=True, eq=True)
+class ModelEntry(_Entry):
+    """One ``[[models]]`` entry (MODEL_KEYS say what each key means); ``extra`` holds its
+    model kind's own keys (a scikit-learn row's estimator, hidden, activation)."""
+
+    name: str
+    spec: str | list
+    loss: str
+    optimizer: str | None = None
+    lr: float | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    preprocess: str | None = None          # None: the data set's
+    optimizer_kwargs: Mapping | None = None
+    loss_kwargs: Mapping | None = None
+    l1: float = 0.0
+    weights: Mapping | None = None         # hand-set: evaluated, never trained
+    description: str = ""
+    early_stopping: Mapping | bool | None = None
+    schedule: str | Mapping | None = None
+    augment: str | None = None
+    kind: str = DEFAULT_MODEL_KIND
+    given: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def trained(self) -> bool:
+        """False for a network given by hand-set weights."""
+        return self.weights is None
+
+
+@dataclass(frozen=True, eq=True)
+class DataEntry(_Entry):
+    """One ``[[data]]`` entry (DATA_KEYS say what each key means); ``dataset`` and
+    ``schema`` are the own-data experiment's (mlplab train)."""
+
+    name: str
+    args: Mapping = field(default_factory=dict)
+    preprocess: str = "none"
+    train: str = "train"
+    eval: list = field(default_factory=list)
+    val_fraction: float | None = None
+    stratify: bool = False
+    label: str | None = None
+    target_preprocess: str | None = None
+    dataset: Any = None
+    schema: Mapping | None = None
+    given: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The data set's name in tables, plots and metrics keys: its label, else its name."""
+        return self.label or self.name
+
+
 @dataclass
 class Experiment:
     name: str
     description: str
-    data: list[dict]
-    models: list[dict]
+    data: tuple[DataEntry, ...]
+    models: tuple[ModelEntry, ...]
     seed: int = 0
     engine: str = "numpy"
     source: str = ""
@@ -186,9 +282,16 @@ class Experiment:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "description": self.description, "seed": self.seed,
-                "engine": self.engine, "device": self.device, "data": self.data,
-                "models": self.models, "demos": self.demos, "notes": self.notes,
+                "engine": self.engine, "device": self.device,
+                "data": [d.to_dict() for d in self.data],
+                "models": [m.to_dict() for m in self.models], "demos": self.demos,
+                "notes": self.notes,
                 "source": self.source}
+
+    def to_json(self) -> str:
+        """config.json's text: every setting as the run used it (an object that JSON cannot
+        hold, such as an in-memory Dataset, as its repr)."""
+        return json.dumps(self.to_dict(), indent=1, default=repr)
 
 
 def _builtin_dir():
@@ -244,7 +347,8 @@ def from_dict(raw: dict, source: str) -> Experiment:
     kind = raw.get("kind", "demos" if raw.get("demos") else "models")
     data_keys = {**DATA_KEYS, **_kind(EXPERIMENT_KINDS, kind, "experiment kind",
                                       source).data_keys}
-    data = raw["data"] if isinstance(raw["data"], list) else [raw["data"]]
+    # copies: an entry given from Python (a dict, or another experiment's entry) stays as it was
+    data = [dict(d) for d in (raw["data"] if isinstance(raw["data"], list) else [raw["data"]])]
     for d in data:
         unknown = set(d) - set(data_keys)
         if unknown:
@@ -260,12 +364,13 @@ def from_dict(raw: dict, source: str) -> Experiment:
         d.setdefault("preprocess", "none")
         d.setdefault("train", "train")
         d.setdefault("eval", [])
+    data = tuple(DataEntry.from_dict(d) for d in data)
     defaults = raw.get("defaults", {})
     models = []
     for m in raw["models"]:
         m = {**defaults, **m}
         check_types(m, MODEL_TYPES, f"{source}: model {m.get('name')!r}")
-        model_kind = _kind(MODEL_KINDS, m.get("kind", "mlplab"), "model kind", source)
+        model_kind = _kind(MODEL_KINDS, m.get("kind", DEFAULT_MODEL_KIND), "model kind", source)
         model_keys = {**MODEL_KEYS, **model_kind.keys}
         unknown = set(m) - set(model_keys)
         if unknown:
@@ -276,8 +381,8 @@ def from_dict(raw: dict, source: str) -> Experiment:
             missing |= {"optimizer", "lr", "epochs", "batch_size"} - set(m)
         if missing:
             raise ExperimentError(f"{source}: model {m.get('name')!r} lacks {sorted(missing)}")
-        models.append(m)
-    names = [m["name"] for m in models]
+        models.append(ModelEntry.from_dict(m))
+    names = [m.name for m in models]
     if len(set(names)) != len(names):
         raise ExperimentError(f"{source}: model names must be unique, got {names}")
     demos = [dict(d) for d in raw.get("demos", [])]
@@ -288,7 +393,7 @@ def from_dict(raw: dict, source: str) -> Experiment:
             if not _is_text(d.get("name")) or d["name"] not in DEMOS:
                 raise ExperimentError(f"{source}: unknown demo {d.get('name')!r}; choose one "
                                       f"of {', '.join(DEMOS)}")
-    return Experiment(raw["name"], raw["description"], data, models, raw.get("seed", 0),
+    return Experiment(raw["name"], raw["description"], data, tuple(models), raw.get("seed", 0),
                       raw.get("engine", "numpy"), source, list(raw.get("notes", [])),
                       raw.get("device", "auto"), demos, kind)
 
@@ -311,9 +416,7 @@ def with_overrides(exp: Experiment, *, epochs=None, seed=None, engine=None, data
     if epochs is not None:
         if epochs < 1:
             raise ExperimentError(f"--epochs must be at least 1, got {epochs}")
-        for m in exp.models:
-            if "weights" not in m:
-                m["epochs"] = epochs
+        exp.models = tuple(m.with_(epochs=epochs) if m.trained else m for m in exp.models)
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ExperimentError(f"--seed {seed}: must be an integer, 0 or more")
@@ -326,15 +429,17 @@ def with_overrides(exp: Experiment, *, epochs=None, seed=None, engine=None, data
         raise ExperimentError(f"--device {exp.device} needs the torch engine: add --engine torch")
     from mlplab.data import loader_parameters
 
+    data = []
     for d in exp.data:
         # command-line data options reach only the loaders that take them (--offline means
         # nothing to a generated data set)
-        takes = set(loader_parameters(d["name"]))
+        takes = set(loader_parameters(d.name))
         extra = dict(data_args or {})
         if data_dir is not None:
             if "path" not in takes:
-                raise ExperimentError(f"--data-dir: the {d['name']} data set is generated or "
+                raise ExperimentError(f"--data-dir: the {d.name} data set is generated or "
                                       "bundled and reads no folder; leave --data-dir out")
             extra["path"] = str(data_dir)
-        d["args"].update({k: v for k, v in extra.items() if k in takes})
+        data.append(d.with_(args={**d.args, **{k: v for k, v in extra.items() if k in takes}}))
+    exp.data = tuple(data)
     return exp

@@ -31,10 +31,17 @@ class ExperimentKind:
 
 @dataclass(frozen=True)
 class ModelKind:
-    run: Ref                          # (ModelJob) -> ModelResult
+    """How one kind of ``[[models]]`` entry runs, and what the faces after the run may do
+    with it (instead of testing its name)."""
+
+    run: Ref                          # (ModelJob) -> ModelRun
     doc: str
     keys: Mapping[str, str] = field(default_factory=dict)        # extra [[models]] keys
     required: tuple[str, ...] = ()    # of those, the ones an entry must have
+    saves_weights: bool = False       # weights/<key>.npz (+ .preprocess.json) of a model
+    predictable: bool = False         # mlplab predict / Run.predict can rebuild it
+    exportable: bool = False          # mlplab export can write it as ONNX
+    runs_engine: bool = False         # trained by mlplab's engine: its size sets the threads
 
 
 EXPERIMENT_KINDS: dict[str, ExperimentKind] = {
@@ -52,10 +59,14 @@ EXPERIMENT_KINDS: dict[str, ExperimentKind] = {
          "schema": "how the user's file was read, saved for mlplab predict"}),
 }
 
+# the kind of an entry that names none
+DEFAULT_MODEL_KIND = "mlplab"
+
 MODEL_KINDS: dict[str, ModelKind] = {
-    "mlplab": ModelKind(
+    DEFAULT_MODEL_KIND: ModelKind(
         "mlplab.experiments.runner:run_model",
-        "an mlplab network trained by the Trainer (or given by hand-set weights)"),
+        "an mlplab network trained by the Trainer (or given by hand-set weights)",
+        saves_weights=True, predictable=True, exportable=True, runs_engine=True),
     "sklearn": ModelKind(
         "mlplab.byod.sklearn_rows:run_sklearn_model",
         "a scikit-learn estimator as a row of the same table (mlplab train --compare-sklearn)",
@@ -64,6 +75,12 @@ MODEL_KINDS: dict[str, ModelKind] = {
          "activation": "the MLP's hidden activation (relu, tanh, sigmoid or identity)"},
         ("estimator",)),
 }
+
+
+def model_kind(entry: Mapping) -> ModelKind | None:
+    """The record of a model entry's kind (``kind``, default DEFAULT_MODEL_KIND); None for
+    a name no record has (a config.json edited by hand, or from a newer mlplab)."""
+    return MODEL_KINDS.get(entry.get("kind", DEFAULT_MODEL_KIND))
 
 
 def resolve(ref: Ref) -> Callable:

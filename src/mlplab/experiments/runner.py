@@ -21,7 +21,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -29,14 +29,15 @@ import numpy as np
 
 from mlplab import data as datalib
 from mlplab.errors import MlplabError
-from mlplab.experiments.config import Experiment, ExperimentError
-from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS, resolve
+from mlplab.experiments.config import DataEntry, Experiment, ExperimentError, ModelEntry
+from mlplab.experiments.kinds import EXPERIMENT_KINDS, MODEL_KINDS, model_kind, resolve
 from mlplab.experiments.preprocess import (
     fit_preprocess,
     fit_target_preprocess,
     make_augment,
     save_preprocess,
 )
+from mlplab.runresult import ModelResult, RunResult
 from mlplab.runs import OWNER_FILE, find_resumable, saved_models
 from mlplab.spec import ModelSpec
 from mlplab.train import EarlyStopping, Trainer, build_engine
@@ -50,16 +51,19 @@ from mlplab.util import (
     unknown_name,
 )
 
-# body(run_dir, progress, console) -> True when a model was interrupted
-RunBody = Callable[[Path, bool, object], bool]
+# body(run_dir, progress, console) -> the RunResult it wrote (interrupted when a model
+# was), or a bool (True: a model was interrupted) for a body that keeps no result in memory
+RunBody = Callable[[Path, bool, object], "RunResult | bool"]
 
 
 class RunInterrupted(Exception):
-    """Ctrl-C during a run; ``run_dir`` holds the report of what had run."""
+    """Ctrl-C during a run; ``run_dir`` holds the report of what had run, ``result`` (when
+    the body kept one) the same in memory."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, result: RunResult | None = None):
         super().__init__(f"interrupted; the report of what ran is in {run_dir}")
         self.run_dir = run_dir
+        self.result = result
 
 
 @dataclass
@@ -67,15 +71,16 @@ class ModelJob:
     """One ``[[models]]`` entry on one data set: everything a model kind's run gets."""
 
     exp: Experiment
-    model: dict                     # the [[models]] entry
+    model: ModelEntry               # the [[models]] entry
     key: str                        # its metrics.json key: "<data label>/<name>" or "<name>"
     data_key: str                   # the data set's label
     dataset: object                 # the Dataset
-    data: dict                      # the [[data]] entry
+    data: DataEntry                 # the [[data]] entry
     splits: dict                    # split -> (X (n, ...), y (n,) or (n, 1)): train + evaluated
     run_dir: Path                   # the (still partial) run folder
     progress: bool = False
     console: object = None
+    spec: ModelSpec | None = None   # the entry's spec, parsed once (check_models)
 
     @property
     def stem(self) -> str:
@@ -86,7 +91,7 @@ class ModelJob:
 
     @property
     def preprocess(self) -> str:
-        return self.model.get("preprocess", self.data["preprocess"])
+        return self.model.preprocess or self.data.preprocess
 
     def write_history(self, history: History) -> None:
         folder = self.run_dir / "history"
@@ -97,17 +102,27 @@ class ModelJob:
 
 
 @dataclass
-class ModelResult:
-    """What the report needs of one trained model."""
+class ModelRun:
+    """What a model kind's run returns: the model's result record and what the figures need
+    of it while it is still in memory."""
 
-    key: str
-    data_key: str
-    info: dict                      # the metrics.json entry
-    history: object                 # History
-    predict: object = None          # (n, d) float32 -> outputs, with the model's preprocessing
-    eval_outputs: dict = field(default_factory=dict)   # split -> outputs
+    result: ModelResult             # its metrics.json entry
+    history: History
+    predict: Callable | None = None   # (n, d) float32 -> outputs, with the preprocessing
+    eval_outputs: dict = field(default_factory=dict)   # split -> outputs (n, k)
     threshold: float = 0.0          # splits a single binary output column
     snapshots: dict = field(default_factory=dict)   # 2-D data: epoch -> classes on a grid
+    state: dict | None = None       # the saved weights: state_dict key -> array
+    spec: ModelSpec | None = None   # the network, for kinds that build one
+    confusion: dict = field(default_factory=dict)   # split -> (k, k) confusion matrix
+
+    @property
+    def key(self) -> str:
+        return self.result.key
+
+    @property
+    def data_key(self) -> str:
+        return self.result.data
 
 
 def metrics_status(outcome: str) -> str:
@@ -122,8 +137,15 @@ def metrics_status(outcome: str) -> str:
 
 def run_experiment(exp: Experiment, out_dir="runs", *, progress: bool = True,
                    console=None, resume: bool = False) -> Path:
-    """Run ``exp`` (every model on every data set, or its demos); returns the finished run
-    folder. Raises RunInterrupted (after writing the report of what ran) on Ctrl-C.
+    """:func:`run`, returning the finished run folder only."""
+    return run(exp, out_dir, progress=progress, console=console, resume=resume).path
+
+
+def run(exp: Experiment, out_dir="runs", *, progress: bool = True, console=None,
+        resume: bool = False) -> RunResult:
+    """Run ``exp`` (every model on every data set, or its demos); returns its RunResult,
+    whose ``path`` is the finished run folder. Raises RunInterrupted (after writing the
+    report of what ran) on Ctrl-C.
 
     ``resume``: continue the newest partial folder of ``exp`` in ``out_dir`` that a killed
     run left (same settings): models with a saved result are not trained again, the others
@@ -136,25 +158,40 @@ def run_experiment(exp: Experiment, out_dir="runs", *, progress: bool = True,
     check_out_folder(out)
     folder = find_resumable(out, exp) if resume else None
     body = resolve(EXPERIMENT_KINDS[exp.kind].prepare)(exp)   # fails before any writing
-    return run_in_folder(exp, out, body, progress, console, folder=folder)
+    return write_run(exp, out, body, progress, console, folder=folder)
 
 
 def run_in_folder(exp: Experiment, out: Path, body: RunBody, progress: bool = False,
                   console=None, *, folder: Path | None = None) -> Path:
+    """:func:`write_run`, returning the finished folder only (no result is read back)."""
+    return write_run(exp, out, body, progress, console, folder=folder, read_back=False).path
+
+
+def write_run(exp: Experiment, out: Path, body: RunBody, progress: bool = False,
+              console=None, *, folder: Path | None = None,
+              read_back: bool = True) -> RunResult:
     """config.json, then ``body`` writes the rest into the hidden partial folder (a new one,
     or ``folder``: a partial or incomplete folder to resume), which is renamed to
     ``<name>-<stamp>`` when the body returns. On an exception the folder is removed when no
     model was saved yet, else kept as ``<name>-<stamp>.incomplete`` (see
-    :func:`_keep_or_remove`); an OSError (disk full, read-only) becomes one line."""
+    :func:`_keep_or_remove`); an OSError (disk full, read-only) becomes one line.
+
+    Returns the body's RunResult with its ``path`` set to the finished folder; a body that
+    returns a bool kept none, so its folder is read back (``read_back``) or only its
+    ``path`` is known (a RunResult of nothing else)."""
+    result = None
     if folder is None:
         partial, final = _new_run_dir(Path(out), exp.name)
     else:
         partial, final = Path(folder), _final_name(Path(folder))
     try:
         _claim(partial)
-        atomic_write_text(partial / "config.json", json.dumps(exp.to_dict(), indent=1,
-                                                              default=repr))
-        interrupted = body(partial, progress, console)
+        atomic_write_text(partial / "config.json", exp.to_json())
+        written = body(partial, progress, console)
+        if isinstance(written, RunResult):
+            result, interrupted = written, written.interrupted
+        else:
+            interrupted = bool(written)
         (partial / OWNER_FILE).unlink(missing_ok=True)
     except BaseException as e:
         err = _keep_or_remove(exp, partial, final, e)
@@ -167,9 +204,17 @@ def run_in_folder(exp: Experiment, out: Path, body: RunBody, progress: bool = Fa
         raise ExperimentError(f"the run is complete in {partial}, but renaming it to "
                               f"{final.name} failed ({os_error_text(e)}); rename it by "
                               "hand") from e
+    if result is not None:
+        result = replace(result, path=final)
+    elif read_back:   # a body that kept nothing in memory: its folder, read back
+        from mlplab.runfolder import RunFolder
+
+        result = RunFolder.open(final).load()
+    else:
+        result = RunResult(exp.name, exp.seed, exp.engine, "", (), path=final)
     if interrupted:
-        raise RunInterrupted(final)
-    return final
+        raise RunInterrupted(final, result)
+    return result
 
 
 # errno values that say the disk, not the run, was at fault: full, quota, read-only, denied
@@ -270,88 +315,99 @@ def _new_run_dir(out: Path, name: str) -> tuple[Path, Path]:
 
 def prepare_models(exp: Experiment) -> RunBody:
     """Experiment kind "models": check the models, load every data set by name."""
-    check_models(exp)
-    return compare(exp, [(d, datalib.load(d["name"], **d["args"])) for d in exp.data])
+    specs = check_models(exp)
+    return compare(exp, [(d, datalib.load(d.name, **d.args)) for d in exp.data], specs)
 
 
-def check_models(exp: Experiment) -> None:
-    """Fail on a spec this engine cannot build before any data is loaded."""
+def check_models(exp: Experiment) -> dict[str, ModelSpec]:
+    """Fail on a spec this engine cannot build before any data is loaded; returns model
+    name -> its parsed spec, which the model's jobs reuse."""
+    specs = {}
     for m in exp.models:
-        if ModelSpec.parse(m["spec"]).twin_only and exp.engine != "torch":
-            raise ExperimentError(f"{exp.source}: model {m['name']!r} has layers that run only "
+        specs[m.name] = spec = ModelSpec.parse(m.spec)
+        if spec.twin_only and exp.engine != "torch":
+            raise ExperimentError(f"{exp.source}: model {m.name!r} has layers that run only "
                                   "on the torch engine: use --engine torch")
+    return specs
 
 
-def compare(exp: Experiment, loaded: list[tuple[dict, object]]) -> RunBody:
+def compare(exp: Experiment, loaded: list[tuple[dict, object]],
+            specs: dict[str, ModelSpec] | None = None) -> RunBody:
     """The body that trains every model on every loaded (data entry, Dataset), then writes
-    metrics.json, the plots and the report; it stops after an interrupted model."""
+    metrics.json, the plots and the report, and returns the RunResult; it stops after an
+    interrupted model. ``specs``: model name -> parsed spec (:func:`check_models`)."""
+    specs = specs if specs is not None else check_models(exp)
 
-    def body(run_dir: Path, progress: bool, console) -> bool:
-        results: list[ModelResult] = []
+    def body(run_dir: Path, progress: bool, console) -> RunResult:
+        results: list[ModelRun] = []
         shown = []   # (data entry, dataset, its splits) for the report's plots
         multi = len(loaded) > 1
         interrupted = False
         for d, ds in loaded:
-            data_key = d.get("label", d["name"])
+            data_key = d.key
             splits = _splits(d, ds, exp.seed)
             shown.append((d, ds, splits))
             for m in exp.models:
-                job = ModelJob(exp, m, f"{data_key}/{m['name']}" if multi else m["name"],
-                               data_key, ds, d, splits, run_dir, progress, console)
+                job = ModelJob(exp, m, f"{data_key}/{m.name}" if multi else m.name,
+                               data_key, ds, d, splits, run_dir, progress, console,
+                               specs[m.name])
                 res = run_job(job)
                 results.append(res)
-                if res.info["status"] == "interrupted":
+                if res.result.status == "interrupted":
                     interrupted = True
                     break
             if interrupted:
                 break
         from mlplab.report.build import write_report
 
-        write_report(run_dir, exp, results, shown)
-        return interrupted
+        return write_report(run_dir, exp, results, shown)
 
     return body
 
 
-def run_job(job: ModelJob) -> ModelResult:
-    """Run one job by its model kind and add what every kind reports alike."""
-    run = resolve(MODEL_KINDS[job.model.get("kind", "mlplab")].run)
-    result = run(job)
-    if job.dataset.task == "classification" and result.eval_outputs:
-        result.info["per_class_accuracy"] = _per_class(job, result)
-    return result
+def run_job(job: ModelJob) -> ModelRun:
+    """Run one job by its model kind and add what every kind reports alike: on
+    classification, each evaluated split's confusion matrix (kept for the report's figure)
+    and per-class accuracy."""
+    run = resolve(model_kind(job.model).run)
+    out = run(job)
+    if job.dataset.task == "classification" and out.eval_outputs:
+        out.result = out.result.with_per_class(_per_class(job, out))
+    return out
 
 
-def _per_class(job: ModelJob, result: ModelResult) -> dict:
-    """split -> class name -> accuracy on that class's examples (None: no examples)."""
+def _per_class(job: ModelJob, out: ModelRun) -> dict:
+    """split -> class name -> accuracy on that class's examples (None: no examples); fills
+    ``out.confusion``."""
     ds = job.dataset
     names = ds.class_names or [str(i) for i in range(ds.n_classes or 0)]
-    out = {}
-    for s, outputs in result.eval_outputs.items():
+    per_class = {}
+    for s, outputs in out.eval_outputs.items():
         y = np.asarray(job.splits[s][1]).reshape(-1)
-        cm = M.confusion_matrix(y, M.predicted_classes(outputs, result.threshold),
+        cm = M.confusion_matrix(y, M.predicted_classes(outputs, out.threshold),
                                 ds.n_classes)
+        out.confusion[s] = cm
         acc = M.per_class_accuracy(cm)
-        out[s] = {(names[i] if i < len(names) else str(i)): (None if np.isnan(a) else float(a))
-                  for i, a in enumerate(acc)}
-    return out
+        per_class[s] = {(names[i] if i < len(names) else str(i)):
+                        (None if np.isnan(a) else float(a)) for i, a in enumerate(acc)}
+    return per_class
 
 
 def _splits(d: dict, ds, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """train plus the evaluation splits named in the experiment; a ``val_fraction`` carves
     a validation split out of the training split."""
-    X, y = ds.split(d["train"])
+    X, y = ds.split(d.train)
     out = {}
-    if d.get("val_fraction"):
+    if d.val_fraction:
         from mlplab.data.preprocessing import train_val_test_split
 
-        parts = train_val_test_split(len(X), val=d["val_fraction"], test=0.0, seed=seed,
-                                     stratify=y if d.get("stratify") else None)
+        parts = train_val_test_split(len(X), val=d.val_fraction, test=0.0, seed=seed,
+                                     stratify=y if d.stratify else None)
         out["train"] = (X[parts["train"]], y[parts["train"]])
         out["val"] = (X[parts["val"]], y[parts["val"]])
     else:
         out["train"] = (X, y)
-    for name in d["eval"]:
+    for name in d.eval:
         if name not in out:
             out[name] = ds.split(name)
     return out
@@ -374,29 +430,30 @@ def _finished(job: ModelJob) -> History | None:
 
 # ---- model kind "mlplab" -----------------------------------------------------------------
 
-def run_model(job: ModelJob) -> ModelResult:
+def run_model(job: ModelJob) -> ModelRun:
     """Model kind "mlplab": train the network with the Trainer (or load its hand-set
     weights), evaluate every split, save weights, preprocessing and history."""
     exp, m, d, splits, run_dir = job.exp, job.model, job.data, job.splits, job.run_dir
-    spec = ModelSpec.parse(m["spec"])
+    spec = job.spec or ModelSpec.parse(m.spec)
     prep = fit_preprocess(job.preprocess, splits["train"][0], spec)
     # a regression target may be scaled for training ("target_preprocess"); metrics, plots
     # and predict are in its own units
-    target = fit_target_preprocess(d.get("target_preprocess"), splits["train"][1])
+    target = fit_target_preprocess(d.target_preprocess, splits["train"][1])
     # inputs stay as loaded (uint8 images stay uint8): prep runs per batch and per chunk
     arrays = {s: (X, target.forward(y) if target else y) for s, (X, y) in splits.items()}
-    engine = build_engine(exp.engine, spec=spec, loss=m["loss"],
-                          optimizer=m.get("optimizer", "sgd"), lr=m.get("lr", 0.1),
-                          seed=exp.seed, optimizer_kwargs=m.get("optimizer_kwargs"),
-                          loss_kwargs=m.get("loss_kwargs"), l1=m.get("l1", 0.0),
+    # a hand-set network names no optimizer: any builds it, none steps
+    engine = build_engine(exp.engine, spec=spec, loss=m.loss,
+                          optimizer=m.optimizer or "sgd", lr=m.lr or 0.1,
+                          seed=exp.seed, optimizer_kwargs=m.optimizer_kwargs,
+                          loss_kwargs=m.loss_kwargs, l1=m.l1,
                           device=exp.device)
     t0 = time.perf_counter()
     finished = _finished(job)
     checkpoint = run_dir / "checkpoints" / f"{job.stem}.npz"
     snaps = None   # 2-D data: the boundary at a few epochs, for the report
-    if "weights" in m:  # a hand-set network: no training, only evaluation
+    if not m.trained:  # a hand-set network: no training, only evaluation
         engine.load_state_dict({k: np.asarray(v, dtype=np.float32)
-                                for k, v in m["weights"].items()})
+                                for k, v in m.weights.items()})
         history = History(message="hand-set weights, not trained")
     elif finished is not None:   # a resumed run: this model was done before the run stopped
         history = finished
@@ -405,16 +462,16 @@ def run_model(job: ModelJob) -> ModelResult:
 
             engine.load_state_dict(load_weights(run_dir / "weights" / f"{job.stem}.npz")[0])
     else:
-        es = m.get("early_stopping")
+        es = m.early_stopping
         from mlplab.report.snapshots import boundary_snapshots
 
-        snaps = boundary_snapshots(job.dataset, splits["train"][0], m["epochs"])
-        trainer = Trainer(engine, epochs=m["epochs"], batch_size=m["batch_size"],
+        snaps = boundary_snapshots(job.dataset, splits["train"][0], m.epochs)
+        trainer = Trainer(engine, epochs=m.epochs, batch_size=m.batch_size,
                           seed=exp.seed, progress=job.progress, console=job.console,
                           label=job.key, checkpoint=checkpoint,
                           early_stopping=EarlyStopping(**es) if es else None,
-                          schedule=m.get("schedule"),
-                          augment=make_augment(m.get("augment"), job.dataset.X.shape[1:]),
+                          schedule=m.schedule,
+                          augment=make_augment(m.augment, job.dataset.X.shape[1:]),
                           transform=prep, callbacks=[snaps] if snaps else [])
         eval_sets = {s: a for s, a in arrays.items() if s != "train"}
         # a resumed run continues a model from the checkpoint the stopped run left
@@ -424,18 +481,17 @@ def run_model(job: ModelJob) -> ModelResult:
     info = {"status": metrics_status(history.status), "outcome": str(history.status),
             "epochs": history.epochs, "seconds": round(seconds, 3),
             "params": spec.num_parameters(), "spec": str(spec),
-            "preprocess": job.preprocess, "lr": m.get("lr"),
-            "optimizer": m.get("optimizer"), "batch_size": m.get("batch_size"),
+            "preprocess": job.preprocess, "lr": m.lr,
+            "optimizer": m.optimizer, "batch_size": m.batch_size,
             "data": job.data_key}
     if history.message:
         info["message"] = history.message
-    monitored = next((f"{s}_loss" for s in d["eval"] if f"{s}_loss" in history.columns), None)
+    monitored = next((f"{s}_loss" for s in d.eval if f"{s}_loss" in history.columns), None)
     if monitored:  # the final epoch can sit on a spike of the curve: show the best one too
         losses = history.column(monitored)
         i = min(range(len(losses)), key=losses.__getitem__)
         info["best"] = {"epoch": i + 1, "split": monitored[:-5], "loss": losses[i]}
-    result = ModelResult(job.key, job.data_key, info, history, threshold=engine.threshold,
-                         snapshots=snaps.frames if snaps else {})
+    outputs, predict, state = {}, None, None
     if history.status != Outcome.DIVERGED:
         task = engine.task
         for s, (X, y) in arrays.items():
@@ -445,15 +501,22 @@ def run_model(job: ModelJob) -> ModelResult:
             if target:
                 out, yt = target.inverse(out), engine.prepare_targets(splits[s][1])
             info[s] = {"loss": loss, **M.compute(task, out, yt, engine.threshold)}
-            result.eval_outputs[s] = out
-        result.predict = lambda Z, _p=prep, _e=engine, _t=target: (
-            _t.inverse(_e.predict(Z, transform=_p)) if _t else _e.predict(Z, transform=_p))
+            outputs[s] = out
+
+        def predict(Z, _p=prep, _e=engine, _t=target):
+            out = _e.predict(Z, transform=_p)
+            return _t.inverse(out) if _t else out
+
         engine.save(run_dir / "weights" / f"{job.stem}.npz", spec=str(spec))
         save_preprocess(run_dir / "weights" / f"{job.stem}.preprocess.json", prep, target)
+        # the figures read the weights saved here from memory, not back from the file
+        state = engine.state_dict()
     job.write_history(history)
-    return result
+    return ModelRun(ModelResult.from_dict(job.key, info), history, predict, outputs,
+                    engine.threshold, snaps.frames if snaps else {}, state, spec)
 
 
-__all__ = ["EXPERIMENT_KINDS", "MODEL_KINDS", "ModelJob", "ModelResult", "RunInterrupted",
-           "check_models", "compare", "metrics_status", "prepare_models", "run_experiment",
-           "run_in_folder", "run_job", "run_model"]
+__all__ = ["EXPERIMENT_KINDS", "MODEL_KINDS", "ModelJob", "ModelResult", "ModelRun",
+           "RunInterrupted", "RunResult", "check_models", "compare", "metrics_status",
+           "prepare_models", "run", "run_experiment", "run_in_folder", "run_job", "run_model",
+           "write_run"]

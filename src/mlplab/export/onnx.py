@@ -89,7 +89,9 @@ def load_run_model(run_dir, model: str | None = None):
                          f"one of {', '.join(files)}")
     name = key.rsplit("__", 1)[-1]
     entry = run.entry(name)
-    if entry.get("kind", "mlplab") != "mlplab":
+    from mlplab.experiments.kinds import model_kind
+
+    if not getattr(model_kind(entry), "exportable", False):
         raise UsageError(f"--model {model!r} is a scikit-learn row, which is not saved; choose "
                          f"one of {', '.join(files)}")
     spec, state = run.weights(key, entry)   # also checks the spec the file was saved with

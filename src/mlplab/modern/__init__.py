@@ -116,9 +116,11 @@ def prepare_demos(exp):
     the body runs the demos into it. Ctrl-C during a demo removes the partial folder, as any
     failure does: a demo has no report of what ran."""
 
-    def body(run_dir: Path, progress: bool, console) -> bool:
-        run_demos(exp, run_dir, progress=progress, console=console)
-        return False
+    def body(run_dir: Path, progress: bool, console):
+        from mlplab.runresult import RunResult
+
+        metrics = run_demos(exp, run_dir, progress=progress, console=console)
+        return RunResult.from_dict(metrics, exp.to_dict())   # no demo status is "interrupted"
 
     return body
 

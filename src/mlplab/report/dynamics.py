@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.report.plots import _plt, _save
+from mlplab.report.mpl import plt_module as _plt
+from mlplab.report.mpl import save as _save
 
 
 def _layers(summary: dict) -> list[int]:

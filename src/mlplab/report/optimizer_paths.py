@@ -123,7 +123,8 @@ def best_paths(surface: Surface, steps: int) -> dict[str, tuple[float, np.ndarra
 
 def plot_optimizers(path, surface: str = "rosenbrock", steps: int = 500) -> Path:
     """Draw every optimizer's path on ``surface`` after ``steps`` steps; returns the PNG."""
-    from mlplab.report.plots import _plt, _save
+    from mlplab.report.mpl import plt_module as _plt
+    from mlplab.report.mpl import save as _save
 
     s = SURFACES[surface]
     paths = best_paths(s, steps)

@@ -79,7 +79,7 @@ def check_plan(plan: Plan) -> None:
                          "seeds or sweep")
     if not plan.seeds:
         raise UsageError("--seeds: no seeds given")
-    names = [m["name"] for m in exp.models]
+    names = [m.name for m in exp.models]
     for opt, name in (("--model", plan.model), ("--baseline", plan.baseline)):
         if name is not None and name not in names:
             raise UsageError(f"{opt}: unknown model {name!r}; choose one of {', '.join(names)}")
@@ -103,11 +103,11 @@ def chosen_model(plan: Plan) -> str:
     named = {a.key.split(".")[1] for a in plan.axes if a.key.startswith("models.")} - {"*"}
     if len(named) == 1:
         return named.pop()
-    return plan.exp.models[-1]["name"]
+    return plan.exp.models[-1].name
 
 
 def baseline_model(plan: Plan) -> str:
-    return plan.baseline or plan.exp.models[0]["name"]
+    return plan.baseline or plan.exp.models[0].name
 
 
 def _selection_data(exp, held: bool):
@@ -115,17 +115,19 @@ def _selection_data(exp, held: bool):
     validation split and the held-out ones (``held`` True); carves a validation split from
     the training split where the experiment has none."""
     exp = copy.deepcopy(exp)
+    data = []
     for d in exp.data:
-        evals = list(d.get("eval", []))
-        if "val" not in evals and not d.get("val_fraction"):
-            d["val_fraction"] = CARVED_VAL_FRACTION
+        evals = list(d.eval)
+        if "val" not in evals and not d.val_fraction:
+            d = d.with_(val_fraction=CARVED_VAL_FRACTION)
         others = [e for e in evals if e not in ("train", "val")]
-        d["eval"] = ["val", *others] if held else ["val"]
+        data.append(d.with_(eval=["val", *others] if held else ["val"]))
+    exp.data = tuple(data)
     return exp
 
 
 def held_out_splits(exp) -> list[str]:
-    return list(dict.fromkeys(e for d in exp.data for e in d.get("eval", [])
+    return list(dict.fromkeys(e for d in exp.data for e in d.eval
                               if e not in ("train", "val")))
 
 
@@ -244,8 +246,11 @@ def run_plan(plan: Plan, out: Path, *, backend: str = "local", workers: int | No
             else:
                 todo.append((tid, trial_experiment(plan, point, s)))
     total, done = len(todo), [0]
+    known: dict[Path, dict] = {}   # trial folder -> its models' seed entries, in memory
 
-    def record(result):
+    def record(result, where: Path = trials_dir):
+        if "models" in result:
+            known[where / result["id"]] = result.pop("models")
         done[0] += 1
         if result["status"] == "failed":
             failed[result["id"]] = result.get("error", "failed")
@@ -255,21 +260,22 @@ def run_plan(plan: Plan, out: Path, *, backend: str = "local", workers: int | No
     interrupted = False
     try:
         run_jobs(backend, todo, trials_dir, record, workers, address)
-        summary = summarize_folder(folder, plan, failed)
+        summary = summarize_folder(folder, plan, failed, known)
         if plan.axes and summary.get("chosen") and held_out_splits(plan.exp):
             summary = _run_chosen(folder, plan, summary, backend, workers, address, record,
-                                  failed)
+                                  failed, known)
     except KeyboardInterrupt:
         interrupted = True
         _clean_leftovers(trials_dir)
-        summary = summarize_folder(folder, plan, failed)
+        summary = summarize_folder(folder, plan, failed, known)
         summary["interrupted"] = True
     _finish(folder, plan, summary)
     return Outcome(folder, summary, failed, interrupted, done[0], skipped,
                    time.perf_counter() - t0)
 
 
-def _run_chosen(folder, plan, summary, backend, workers, address, record, failed) -> dict:
+def _run_chosen(folder, plan, summary, backend, workers, address, record, failed,
+                known) -> dict:
     """Rerun the chosen setting, seed by seed, with the held-out splits."""
     from mlplab.sweep.backends import run_jobs
 
@@ -279,20 +285,28 @@ def _run_chosen(folder, plan, summary, backend, workers, address, record, failed
     _clean_leftovers(chosen_dir)
     todo = [(f"seed{s}", trial_experiment(plan, point, s, held=True)) for s in plan.seeds
             if not _complete(chosen_dir / f"seed{s}")]
-    run_jobs(backend, todo, chosen_dir, record, workers, address)
-    return summarize_folder(folder, plan, failed)
+    run_jobs(backend, todo, chosen_dir, lambda r: record(r, chosen_dir), workers, address)
+    return summarize_folder(folder, plan, failed, known)
 
 
-def summarize_folder(folder: Path, plan: Plan, failed: dict | None = None) -> dict:
-    """metrics.json's content, from the trial folders that are complete."""
+def summarize_folder(folder: Path, plan: Plan, failed: dict | None = None,
+                     known: dict | None = None) -> dict:
+    """metrics.json's content, from the trial folders that are complete. ``known``: trial
+    folder -> model -> seed entry of the trials this process ran (their results in
+    memory); the others (a resumed sweep's) are read from their folders."""
     failed = failed or {}
-    models = [m["name"] for m in plan.exp.models]
+    known = known or {}
+
+    def read(path: Path):
+        return known[path] if path in known else A.read_run(path)
+
+    models = [m.name for m in plan.exp.models]
     points, complete = [], 0
     for i, point in enumerate(plan.points()):
         runs, errs = {}, {}
         for s in plan.seeds:
             tid = plan.trial_id(i, s)
-            runs[s] = A.read_run(folder / "trials" / tid)
+            runs[s] = read(folder / "trials" / tid)
             complete += runs[s] is not None
             if tid in failed:
                 errs[s] = failed[tid]
@@ -323,15 +337,17 @@ def summarize_folder(folder: Path, plan: Plan, failed: dict | None = None) -> di
                              "validation": best["models"][model]["aggregate"][metric]}
         held = held_out_splits(plan.exp)
         if held:
-            summary["chosen"].update(_held_out(folder, plan, model, metric, best, held))
+            summary["chosen"].update(_held_out(plan, model, metric, best, held, [
+                read(folder / "chosen" / f"seed{s}") for s in plan.seeds]))
     return summary
 
 
-def _held_out(folder, plan, model, metric, best, held) -> dict:
-    """The chosen setting's reruns: held-out aggregates, and whether each rerun reproduced
-    its trial's validation number exactly (the runs are deterministic)."""
-    models = [m["name"] for m in plan.exp.models]
-    runs = {s: A.read_run(folder / "chosen" / f"seed{s}") for s in plan.seeds}
+def _held_out(plan, model, metric, best, held, reruns: list) -> dict:
+    """The chosen setting's reruns (``reruns``: a seed entry per seed of the plan):
+    held-out aggregates, and whether each rerun reproduced its trial's validation number
+    exactly (the runs are deterministic)."""
+    models = [m.name for m in plan.exp.models]
+    runs = dict(zip(plan.seeds, reruns))
     per_seed = A.by_model(runs, models)
     info = A.summarize_models(per_seed, metric, baseline_model(plan))
     agg = {k: v for k, v in info[model]["aggregate"].items()

@@ -129,7 +129,7 @@ def apply(exp, key: str, value):
     exp = copy.deepcopy(exp)
     parts = key.split(".")
     if parts[0] == "models":
-        names = [m["name"] for m in exp.models]
+        names = [m.name for m in exp.models]
         if len(parts) != 3:
             raise UsageError(f"--set {key}: a model key is models.<model>.<key>, e.g. "
                              f"models.{names[-1] if names else 'mlp'}.lr")
@@ -137,13 +137,13 @@ def apply(exp, key: str, value):
         allowed = sorted(set(MODEL_KEYS) - _FIXED_MODEL_KEYS)
         if k not in allowed:
             raise UsageError(f"--set {key}: {unknown_name(allowed, k, 'model key')}")
-        targets = [m for m in exp.models if name in ("*", m["name"]) and "weights" not in m]
-        if name != "*" and not any(m["name"] == name for m in exp.models):
+        targets = [m.name for m in exp.models if name in ("*", m.name) and m.trained]
+        if name != "*" and name not in names:
             raise UsageError(f"--set {key}: {unknown_name(names, name, 'model')}")
         if not targets:
             raise UsageError(f"--set {key}: the model has hand-set weights and is not trained")
-        for m in targets:
-            m[k] = copy.deepcopy(value)
+        exp.models = tuple(m.with_(**{k: copy.deepcopy(value)}) if m.name in targets else m
+                           for m in exp.models)
     elif parts[0] == "data":
         if not exp.data:
             raise UsageError(f"--set {key}: {exp.name} has no [[data]] to set")
@@ -151,17 +151,17 @@ def apply(exp, key: str, value):
             from mlplab.data import loader_parameters
 
             for d in exp.data:
-                takes = loader_parameters(d["name"])
+                takes = loader_parameters(d.name)
                 if parts[2] not in takes:
                     raise UsageError(f"--set {key}: "
-                                     f"{unknown_name(takes, parts[2], d['name'] + ' argument')}")
-                d["args"][parts[2]] = copy.deepcopy(value)
+                                     f"{unknown_name(takes, parts[2], d.name + ' argument')}")
+            exp.data = tuple(d.with_(args={**d.args, parts[2]: copy.deepcopy(value)})
+                             for d in exp.data)
         elif len(parts) == 2:
             allowed = sorted(set(DATA_KEYS) - _FIXED_DATA_KEYS)
             if parts[1] not in allowed:
                 raise UsageError(f"--set {key}: {unknown_name(allowed, parts[1], 'data key')}")
-            for d in exp.data:
-                d[parts[1]] = copy.deepcopy(value)
+            exp.data = tuple(d.with_(**{parts[1]: copy.deepcopy(value)}) for d in exp.data)
         else:
             raise UsageError(f"--set {key}: a data key is data.<key> or data.args.<argument>")
     elif key == "seed":
@@ -219,18 +219,18 @@ def check_experiment(exp) -> None:
     for m in exp.models:
         check_types(m, MODEL_TYPES)
     for m in exp.models:
-        if "weights" in m:
+        if not m.trained:
             continue
-        if not isinstance(m["spec"], str):
-            raise UsageError(f"spec must be text like 9-64-relu-1, got {m['spec']!r}")
-        spec = ModelSpec.parse(m["spec"])
+        if not isinstance(m.spec, str):
+            raise UsageError(f"spec must be text like 9-64-relu-1, got {m.spec!r}")
+        spec = ModelSpec.parse(m.spec)
         if spec.twin_only:
             if exp.engine != "torch":
-                raise UsageError(f"spec {m['spec']} runs only on the torch engine")
+                raise UsageError(f"spec {m.spec} runs only on the torch engine")
             continue
-        build_engine(exp.engine, spec=spec, loss=m["loss"], optimizer=m["optimizer"],
-                     lr=m["lr"], seed=0, optimizer_kwargs=m.get("optimizer_kwargs"),
-                     loss_kwargs=m.get("loss_kwargs"), l1=m.get("l1", 0.0), device=exp.device)
-        prep = m.get("preprocess", next((d["preprocess"] for d in exp.data), "none"))
+        build_engine(exp.engine, spec=spec, loss=m.loss, optimizer=m.optimizer,
+                     lr=m.lr, seed=0, optimizer_kwargs=m.optimizer_kwargs,
+                     loss_kwargs=m.loss_kwargs, l1=m.l1, device=exp.device)
+        prep = m.preprocess or next((d.preprocess for d in exp.data), "none")
         with np.errstate(all="ignore"):
             fit_preprocess(prep, np.ones((2, *spec.input_shape), np.float32), spec)

@@ -43,7 +43,11 @@ def pin_torch() -> None:
 def run_trial(exp, trial_id: str, dest: str | None) -> dict:
     """Run ``exp`` once and report the outcome as a dict::
 
-        {"id", "status": "ok" | "failed" | "interrupted", "seconds", "error"?, "files"?}
+        {"id", "status": "ok" | "failed" | "interrupted", "seconds", "error"?, "files"?,
+         "models"?}
+
+    ``models`` (a finished run): model key -> its seed entry (mlplab.sweep.aggregate), from
+    the run's result in memory, so that the driver need not read the metrics.json back.
 
     With ``dest`` (a local sweep's ``trials`` folder) the finished run folder becomes
     ``dest/trial_id``; without it (a Ray task, maybe on another machine) the folder's files
@@ -52,7 +56,9 @@ def run_trial(exp, trial_id: str, dest: str | None) -> dict:
     """
     init_worker()
     from mlplab.errors import MlplabError
-    from mlplab.experiments import RunInterrupted, run_experiment
+    from mlplab.experiments import RunInterrupted
+    from mlplab.experiments.runner import run as run_experiment
+    from mlplab.sweep.aggregate import seed_entry
 
     if exp.engine == "torch":
         import torch
@@ -65,7 +71,9 @@ def run_trial(exp, trial_id: str, dest: str | None) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f".{trial_id}.", suffix=".tmp", dir=parent))
     result = {"id": trial_id, "status": "ok"}
     try:
-        run = run_experiment(exp, work, progress=False)
+        done = run_experiment(exp, work, progress=False)
+        run = done.path
+        result["models"] = {m.key: seed_entry(m.to_dict()) for m in done.models}
         if parent is not None:
             target = parent / trial_id
             shutil.rmtree(target, ignore_errors=True)   # a stale copy from an older attempt
