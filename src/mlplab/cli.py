@@ -174,6 +174,9 @@ def run(
     trust_pickle: bool = typer.Option(False, "--trust-pickle",
                                       help="Allow reading pickled course files (runs code)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    record_dynamics: bool = typer.Option(
+        False, "--record-dynamics", help="Record per layer and epoch the gradient norm, dead "
+        "and saturated units and activation histograms (metrics.json and the report)."),
     seeds: str = typer.Option(None, "--seeds", help="Run every model once per seed (0-9 or "
                               "0,3,7): mean ± sd, 95% CI, paired comparison with the baseline."),
     workers: int = typer.Option(None, "--workers", help="--seeds: trials at a time (default: "
@@ -196,7 +199,8 @@ def run(
     if trust_pickle:
         data_args["trust_pickle"] = True
     exp = with_overrides(load_experiment(name), epochs=epochs, seed=seed, engine=engine,
-                         data_dir=data_dir, data_args=data_args, device=device)
+                         data_dir=data_dir, data_args=data_args, device=device,
+                         record_dynamics=record_dynamics)
     if seeds is not None:   # many seeds: mlplab.sweep runs and summarises them
         from mlplab.sweep.cli import run_seeds
 

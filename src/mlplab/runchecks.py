@@ -204,6 +204,32 @@ def _number_or_none(v) -> bool:
     return v is None or _is_number(v)
 
 
+def check_dynamics(c: Checker, where: str, d: dict) -> None:
+    """A model's training dynamics (TrainingDynamics.summary()): the report draws them."""
+    layers = c.text_list(f"{where}.layers", d.get("layers"), nonempty=True)
+    epochs = c.get(d, "epochs", where, lambda v: isinstance(v, list), "a list of epochs")
+    for i, rec in enumerate(epochs):
+        w = f"{where}.epochs[{i}]"
+        c.need(w, rec, isinstance(rec, dict), "an object")
+        c.get(rec, "epoch", w, _is_int, "an integer")
+        for key in ("grad_norm", "saturated", "inactive"):
+            values = c.get(rec, key, w, lambda v: isinstance(v, list) and len(v) == len(layers),
+                           f"a list of {len(layers)} values, one per layer")
+            for j, v in enumerate(values):
+                c.need(f"{w}.{key}[{j}]", v, _number_or_none(v), "a number or null")
+        hists = c.get(rec, "histogram", w, lambda v: isinstance(v, list) and len(v) == len(
+            layers), f"a list of {len(layers)} histograms or nulls")
+        for j, h in enumerate(hists):
+            if h is None:
+                continue
+            hw = f"{w}.histogram[{j}]"
+            c.need(hw, h, isinstance(h, dict), "an object")
+            c.get(h, "range", hw, lambda v: isinstance(v, list) and len(v) == 2 and all(
+                _is_number(x) for x in v), "two numbers")
+            c.get(h, "counts", hw, lambda v: isinstance(v, list) and all(
+                _is_int(x) and x >= 0 for x in v), "a list of counts")
+
+
 def check_metrics(path: Path, metrics: dict) -> dict:
     """The keys of metrics.json that the report and the terminal table read."""
     c = Checker(path)
@@ -244,11 +270,16 @@ def check_metrics(path: Path, metrics: dict) -> dict:
             c.need(w, accs, isinstance(accs, dict), "an object of accuracies by class")
             for cls, v in accs.items():
                 c.need(f"{w}.{cls}", v, _number_or_none(v), "a number or null")
+        dyn = c.get(info, "dynamics", where, lambda v: isinstance(v, dict), "an object",
+                    required=False, none=True)
+        if dyn:
+            check_dynamics(c, f"{where}.dynamics", dyn)
         for split in SPLITS:
             c.get(info, split, where, lambda v: isinstance(v, dict), "an object of scores",
                   required=False)
         for split, scores in info.items():
-            if split in ("best", "per_class_accuracy") or not isinstance(scores, dict):
+            if split in ("best", "per_class_accuracy", "dynamics") \
+                    or not isinstance(scores, dict):
                 continue
             for m, v in scores.items():   # a split's scores: loss, accuracy, mse, ...
                 c.need(f"{where}.{split}.{m}", v, _number_or_none(v), "a number or null")

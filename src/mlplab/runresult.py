@@ -28,7 +28,7 @@ from typing import Any
 # keys of one model's metrics.json entry that are not a split's scores
 SETTING_KEYS = ("spec", "preprocess", "lr", "optimizer", "batch_size", "data")
 _MODEL_KEYS = ("status", "outcome", "epochs", "seconds", "params", *SETTING_KEYS, "message",
-               "best", "per_class_accuracy")
+               "best", "per_class_accuracy", "dynamics")
 _RUN_KEYS = ("experiment", "seed", "engine", "machine", "command", "models", "figures")
 
 
@@ -116,6 +116,7 @@ class ModelResult:
     best: BestEpoch | None = None
     scores: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
     per_class_accuracy: Mapping[str, Mapping[str, float | None]] | None = None
+    dynamics: Mapping[str, Any] | None = None   # TrainingDynamics.summary(), when recorded
 
     @property
     def name(self) -> str:
@@ -138,7 +139,7 @@ class ModelResult:
                    BestEpoch.from_dict(d["best"]) if d.get("best") else None,
                    _frozen(scores),
                    _frozen({s: _frozen(a) for s, a in per_class.items()})
-                   if per_class is not None else None)
+                   if per_class is not None else None, d.get("dynamics"))
 
     def with_per_class(self, per_class: Mapping) -> ModelResult:
         from dataclasses import replace
@@ -163,6 +164,8 @@ class ModelResult:
         if self.per_class_accuracy is not None:
             out["per_class_accuracy"] = {s: dict(a)
                                          for s, a in self.per_class_accuracy.items()}
+        if self.dynamics is not None:
+            out["dynamics"] = self.dynamics
         return out
 
 

@@ -83,6 +83,9 @@ def train(
     out: Path = typer.Option(Path("runs"), "--out", help="Folder that receives the run folder."),
     name: str = typer.Option(None, "--name", help="Run name (default: the file's name)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    record_dynamics: bool = typer.Option(
+        False, "--record-dynamics", help="Record per layer and epoch the gradient norm, dead "
+        "and saturated units and activation histograms (metrics.json and the report)."),
 ):
     """Train the course's baseline (linear or softmax regression) and an MLP on your own data,
     then print and save the comparison (the same run folder and report as `mlplab run`)."""
@@ -100,6 +103,10 @@ def train(
                         early_stopping=False if no_early_stopping else early_stopping,
                         seed=seed, engine=engine, compare_sklearn=compare_sklearn, name=name)
     exp = build_experiment(data, opts)
+    if record_dynamics:
+        from mlplab.experiments.config import with_overrides
+
+        exp = with_overrides(exp, record_dynamics=True)
     for note in exp.notes:
         console.print(note, soft_wrap=True, markup=False, highlight=False)
     run_and_show(exp, out, quiet, console)

@@ -69,6 +69,9 @@ MODEL_KEYS: dict[str, str] = {
     "early_stopping": "{patience = ..., ...}: mlplab.train.EarlyStopping's arguments",
     "schedule": "a learning-rate schedule, e.g. \"cosine\" (mlplab.train.trainer)",
     "augment": "training-time augmentation of image batches (mlplab.experiments.preprocess)",
+    "record_dynamics": "true: record per layer and epoch the gradient norm, saturated and dead "
+                       "units and an activation histogram (mlplab.train.callbacks."
+                       "TrainingDynamics), kept in metrics.json and drawn in the report",
     "kind": "how the entry is run: mlplab (the default) or another model kind "
             "(mlplab.experiments.kinds.MODEL_KINDS)",
 }
@@ -125,6 +128,7 @@ MODEL_TYPES: dict[str, _Check] = {
     "schedule": ("a name like \"cosine\" or a table like {kind = \"cosine\"}",
                  lambda v: _is_text(v) or isinstance(v, dict)),
     "augment": ("a string like \"flip+shift:2\"", lambda v: isinstance(v, str) or v is None),
+    "record_dynamics": ("true or false", lambda v: isinstance(v, bool)),
     "kind": _TEXT,
 }
 DATA_TYPES: dict[str, _Check] = {
@@ -231,6 +235,7 @@ class ModelEntry(_Entry):
     early_stopping: Mapping | bool | None = None
     schedule: str | Mapping | None = None
     augment: str | None = None
+    record_dynamics: bool = False
     kind: str = DEFAULT_MODEL_KIND
     given: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -408,11 +413,14 @@ def _check_in_memory(d: dict, source: str) -> None:
 
 
 def with_overrides(exp: Experiment, *, epochs=None, seed=None, engine=None, data_dir=None,
-                   data_args=None, device=None) -> Experiment:
+                   data_args=None, device=None, record_dynamics: bool = False) -> Experiment:
     """A copy with command-line overrides applied (``--epochs`` applies to every trained
     model; ``--data-dir`` becomes the loaders' ``path``; ``--device`` the torch engine's
-    device)."""
+    device; ``--record-dynamics`` turns on every trained model's ``record_dynamics``)."""
     exp = copy.deepcopy(exp)
+    if record_dynamics:
+        exp.models = tuple(m.with_(record_dynamics=True) if m.trained else m
+                           for m in exp.models)
     if epochs is not None:
         if epochs < 1:
             raise ExperimentError(f"--epochs must be at least 1, got {epochs}")

@@ -42,6 +42,7 @@ from mlplab.runs import OWNER_FILE, find_resumable, saved_models
 from mlplab.spec import ModelSpec
 from mlplab.train import EarlyStopping, Trainer, build_engine
 from mlplab.train import metrics as M
+from mlplab.train.callbacks import TrainingDynamics
 from mlplab.train.history import History, Outcome
 from mlplab.util import (
     atomic_write_text,
@@ -451,6 +452,7 @@ def run_model(job: ModelJob) -> ModelRun:
     finished = _finished(job)
     checkpoint = run_dir / "checkpoints" / f"{job.stem}.npz"
     snaps = None   # 2-D data: the boundary at a few epochs, for the report
+    dynamics = None   # TrainingDynamics when the entry asks for it
     if not m.trained:  # a hand-set network: no training, only evaluation
         engine.load_state_dict({k: np.asarray(v, dtype=np.float32)
                                 for k, v in m.weights.items()})
@@ -466,13 +468,15 @@ def run_model(job: ModelJob) -> ModelRun:
         from mlplab.report.snapshots import boundary_snapshots
 
         snaps = boundary_snapshots(job.dataset, splits["train"][0], m.epochs)
+        dynamics = TrainingDynamics() if m.record_dynamics else None
         trainer = Trainer(engine, epochs=m.epochs, batch_size=m.batch_size,
                           seed=exp.seed, progress=job.progress, console=job.console,
                           label=job.key, checkpoint=checkpoint,
                           early_stopping=EarlyStopping(**es) if es else None,
                           schedule=m.schedule,
                           augment=make_augment(m.augment, job.dataset.X.shape[1:]),
-                          transform=prep, callbacks=[snaps] if snaps else [])
+                          transform=prep,
+                          callbacks=[c for c in (snaps, dynamics) if c is not None])
         eval_sets = {s: a for s, a in arrays.items() if s != "train"}
         # a resumed run continues a model from the checkpoint the stopped run left
         history = trainer.fit(arrays["train"], eval_sets,
@@ -486,6 +490,8 @@ def run_model(job: ModelJob) -> ModelRun:
             "data": job.data_key}
     if history.message:
         info["message"] = history.message
+    if dynamics is not None and dynamics.records:
+        info["dynamics"] = dynamics.summary()
     monitored = next((f"{s}_loss" for s in d.eval if f"{s}_loss" in history.columns), None)
     if monitored:  # the final epoch can sit on a spike of the curve: show the best one too
         losses = history.column(monitored)

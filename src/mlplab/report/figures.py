@@ -86,7 +86,35 @@ class _DataFigures:
             out += self.confusion()
         if ds.is_image:
             out += self.images()
-        return out
+        return out + self.dynamics()
+
+    # training dynamics (models with record_dynamics)
+    def dynamics(self):
+        from mlplab.report import dynamics as D
+
+        dyn = {_name(r): r.result.dynamics for r in self.rs if r.result.dynamics}
+        if not dyn:
+            return []
+        first = self.path("gradient_norms")
+        health = self.path("dead_and_saturated")
+        hist = self.path("activation_histograms")
+        D.gradient_norms(dyn, first)
+        D.unit_health(dyn, health)
+        D.activation_histograms(dyn, hist)
+        return [
+            (first, f"{self.prefix}Gradient norm of each layer's weights in the first epoch "
+                    "(log scale, layer 1 next to the input). Look for: a line that falls "
+                    "by orders of magnitude towards layer 1 (vanishing gradients: those "
+                    "layers barely learn) and a line that drops to nothing (dead units pass "
+                    "no gradient)."),
+            (health, f"{self.prefix}Per epoch, averaged over the hidden layers: the share of "
+                     "ReLU-like units never positive on the epoch's batches (for ReLU: dead, "
+                     "their gradient is 0 for every input) and of sigmoid/tanh outputs within "
+                     "0.02 of their bounds (saturated, derivative near 0)."),
+            (hist, f"{self.prefix}Each hidden layer's activations on the last training batch: "
+                   "a distribution piled at a bound or at 0 is a layer that has stopped "
+                   "passing signal."),
+        ]
 
     # curves
     def curves(self):
