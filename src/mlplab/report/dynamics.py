@@ -53,7 +53,8 @@ def unit_health(dynamics: dict[str, dict], path) -> Path:
             values = [[v for v in r[key] if v is not None] for r in summary["epochs"]]
             if not any(values):
                 continue
-            ax.plot(epochs, [np.mean(v) if v else np.nan for v in values], "o-", label=name)
+            style = "o-" if len(epochs) <= 30 else "-"   # dots only where they can be told apart
+            ax.plot(epochs, [np.mean(v) if v else np.nan for v in values], style, label=name)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
