@@ -33,7 +33,7 @@ def user_error(*args) -> str:
 
 def test_unknown_names_share_one_wording(tmp_path):
     assert user_error("run", "mnist-deep", "--out", tmp_path).startswith(
-        "error: unknown experiment 'mnist-deep'; choose one of auto-mpg, ")
+        "error: unknown experiment 'mnist-deep'; choose one of activations-depth, auto-mpg, ")
     assert user_error("run", "xor", "--engine", "jax", "--out", tmp_path, "-q") == (
         "error: unknown engine 'jax'; choose one of numpy, torch")
     assert user_error("data", "show", "fashion").startswith(

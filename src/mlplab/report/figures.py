@@ -154,7 +154,15 @@ class _DataFigures:
         if scaled:
             caption += (f" The loss is in units of the {scaled}d target; the tables and the "
                         "other figures use the target's own units.")
-        return [(path, caption)]
+        out = [(path, caption)]
+        if many:   # the panels cannot be compared by eye: every model on one axis too
+            split = next((s for s in ("val", "test") if s in splits), "train")
+            together = plots.overlay(hist, self.path("curves_together"), f"{split}_loss",
+                                     label)
+            out.append((together, f"{self.prefix}{split} {label.split(' (')[0]} of every "
+                                  "model on one axis (log scale): which falls fastest, "
+                                  "and which ends lowest, with the same budget."))
+        return out
 
     # regression
     def regression(self):

@@ -60,6 +60,22 @@ def _finite(values) -> np.ndarray:
 
 # -- training curves ------------------------------------------------------------------------
 
+def overlay(histories: dict, path, column: str, label: str) -> Path:
+    """One ``column`` ("train_loss", "val_loss") of every model on one log axis."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, h in histories.items():
+        if column in h.columns:
+            ax.plot(range(1, h.epochs + 1), h.column(column), label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"{column.split('_')[0]} {label}")
+    _integer_epochs(ax, max((h.epochs for h in histories.values()), default=1))
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, ncol=2)
+    return _save(fig, path)
+
+
 def curves(histories: dict, path, *, metric: str | None = None, loss: str = "loss",
            best: dict | None = None) -> Path:
     """Loss and ``metric`` ("accuracy", "r2") per epoch of every model.
