@@ -134,7 +134,8 @@ def test_fer2013_without_data_dir_is_one_clear_line(tmp_path):
 def test_unknown_experiment_lists_the_valid_ones(tmp_path):
     res = invoke("run", "mnist-deep", "--out", tmp_path)
     assert res.exit_code == 2
-    assert "unknown experiment 'mnist-deep'; choose one of activations-depth, auto-mpg" in res.output
+    assert ("unknown experiment 'mnist-deep'; choose one of activations-depth, auto-mpg"
+            in res.output)
 
 
 def test_failure_mid_run_keeps_only_the_model_saved_before(tmp_path):

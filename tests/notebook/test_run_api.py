@@ -169,7 +169,8 @@ def test_load_run_errors(run, tmp_path):
 def test_run_and_model_errors(run, tmp_path):
     with pytest.raises(ExperimentError) as e:
         mlplab.run("no-such-experiment", out=tmp_path)
-    _one_line(e, "unknown experiment 'no-such-experiment'; choose one of activations-depth, auto-mpg")
+    _one_line(e, "unknown experiment 'no-such-experiment'; choose one of activations-depth, "
+                 "auto-mpg")
     with pytest.raises(ExperimentError) as e:
         mlplab.run("auto-mpg", epochs=0, out=tmp_path)
     _one_line(e, "--epochs must be at least 1")
