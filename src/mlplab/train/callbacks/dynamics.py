@@ -102,8 +102,9 @@ class TrainingDynamics(Callback):
 
     def on_batch_end(self, fit: FitState) -> None:
         for i, (lin, _, _) in enumerate(self._layers):
-            g = _numpy(lin.weight.grad).ravel()
-            self._grad[i] += float(np.sqrt(g @ g))
+            # order="K": a view of Linear's column-major gradient, not a copy of it
+            g = _numpy(lin.weight.grad).ravel(order="K")
+            self._grad[i] += float(np.sqrt(np.dot(g, g)))
         self._batches += 1
 
     def on_epoch_end(self, fit: FitState, logs: dict) -> None:
