@@ -32,3 +32,25 @@ def test_optimizers_trains_one_net_with_each_rule_and_draws_them_together(tmp_pa
     assert all(m.status == "ok" for m in result.models)
     assert (result.path / "plots" / "curves_together.png").is_file()
     assert "of every model on one axis" in (result.path / "report.md").read_text()
+
+
+def test_linear_collapse_multiplies_the_deep_linear_net_into_one_map(tmp_path):
+    import numpy as np
+
+    from mlplab.report.figures import collapse_linear
+    from mlplab.spec import ModelSpec
+
+    exp = with_overrides(load_experiment("linear-collapse"), epochs=20)
+    result = run(exp, tmp_path, progress=False)
+    acc = {m.name: m.scores["train"]["accuracy"] for m in result.models}
+    assert abs(acc["deep-linear"] - acc["softmax"]) < 0.05   # one linear map each
+    assert (result.path / "plots" / "linear_collapse.png").is_file()
+    text = (result.path / "report.md").read_text()
+    assert "deep-linear's 4 Linear layers multiply into W = " in text
+    # the collapse itself, on random weights: the product equals the net's forward pass
+    spec = ModelSpec.parse("3-5-4-2")
+    net = spec.build(seed=1, dtype=np.float64)
+    W, b = collapse_linear(spec, net.state_dict())
+    x = np.random.default_rng(0).normal(size=(7, 3))
+    np.testing.assert_allclose(x @ W.T + b, net(x), rtol=1e-12)
+    assert collapse_linear(ModelSpec.parse("3-5-relu-2"), {}) is None

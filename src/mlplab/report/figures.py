@@ -83,6 +83,7 @@ class _DataFigures:
         if ds.task == "classification":
             if not ds.is_image and ds.n_features == 2:
                 self.two_d()
+                out += self.collapse()
             out += self.confusion()
         if ds.is_image:
             out += self.images()
@@ -233,6 +234,48 @@ class _DataFigures:
                               self.ds.class_names, feats)
                 for e, zz in sorted(r.snapshots.items())])
 
+    # deep linear networks: one affine map
+    def collapse(self):
+        """For every trained net of Linear layers only (no activation between them) whose
+        inputs are not preprocessed: the single map W x + b it equals, drawn beside it."""
+        rows, lines = [], []
+        X, y = self.splits["train"]
+        X = np.asarray(X, dtype=float)
+        for r in self.ok:
+            collapsed = collapse_linear(r.spec, r.state) \
+                if (r.result.settings and r.result.settings.preprocess in (None, "none")) \
+                else None
+            if collapsed is None:
+                continue
+            W, b = collapsed
+
+            def single(Z, W=W, b=b):
+                return np.asarray(Z, dtype=np.float64) @ W.T + b
+
+            gx, _, grid = plots.region_grid(X)
+            gap = float(np.max(np.abs(single(grid) - r.predict(grid))))
+            name = _name(r)
+            n_linear = sum(layer.kind == "linear" for layer in r.spec.layers)
+            rows.append([plots.Regions(f"{self.prefix}{name}: the network", X, y,
+                                       plots.region_classes(r.predict, X, r.threshold),
+                                       self.ds.class_names, self.ds.feature_names),
+                         plots.Regions(f"{name}: its one map W x + b", X, y,
+                                       plots.region_classes(single, X, r.threshold),
+                                       self.ds.class_names, self.ds.feature_names)])
+            def fmt(a):
+                return ("[" + ", ".join(fmt(v) for v in a) + "]" if np.ndim(a)
+                        else f"{float(a):.3f}")
+
+            lines.append(f"{name}'s {n_linear} Linear layers multiply into W = {fmt(W)} and "
+                         f"b = {fmt(b)}; its outputs and the single map's differ by at most "
+                         f"{gap:.1e} on the plotted grid")
+        if not rows:
+            return []
+        path = plots.decision_regions(rows, self.path("linear_collapse"))
+        return [(path, f"{self.prefix}Without activations a deep network is one linear map: "
+                       + "; ".join(lines) + ". Its boundaries are straight lines, as softmax "
+                       "regression's are.")]
+
     # images
     def images(self):
         out = []
@@ -300,6 +343,27 @@ _STYLE_WORDS = {"-": "solid", "--": "dashed", ":": "dotted"}
 
 def _file_part(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
+
+
+def collapse_linear(spec, state) -> tuple[np.ndarray, np.ndarray] | None:
+    """(W (out, in), b (out,)) of the one affine map a spec of two or more Linear layers and
+    nothing else that changes values (dropout is the identity at inference) computes, from
+    its weights ``state``: W = W_L ... W_1, b = W_L (... (W_2 b_1 + b_2) ...) + b_L. None for
+    any other spec."""
+    if spec is None or state is None:
+        return None
+    layers = list(spec.layers)
+    if sum(lay.kind == "linear" for lay in layers) < 2 or any(
+            lay.kind not in ("linear", "identity", "dropout") for lay in layers):
+        return None
+    W, b = None, None
+    for i, lay in enumerate(layers):
+        if lay.kind != "linear":
+            continue
+        Wi = np.asarray(state[f"{i}.weight"], dtype=np.float64)
+        bi = np.asarray(state[f"{i}.bias"], dtype=np.float64)
+        W, b = (Wi, bi) if W is None else (Wi @ W, Wi @ b + bi)
+    return W, b
 
 
 def _hidden(spec) -> bool:
