@@ -212,9 +212,10 @@ def check_dynamics(c: Checker, where: str, d: dict) -> None:
         w = f"{where}.epochs[{i}]"
         c.need(w, rec, isinstance(rec, dict), "an object")
         c.get(rec, "epoch", w, _is_int, "an integer")
-        for key in ("grad_norm", "saturated", "inactive"):
+        for key in ("grad_norm", "first_grad_norm", "saturated", "inactive"):
             values = c.get(rec, key, w, lambda v: isinstance(v, list) and len(v) == len(layers),
-                           f"a list of {len(layers)} values, one per layer")
+                           f"a list of {len(layers)} values, one per layer",
+                           required=key != "first_grad_norm") or []
             for j, v in enumerate(values):
                 c.need(f"{w}.{key}[{j}]", v, _number_or_none(v), "a number or null")
         hists = c.get(rec, "histogram", w, lambda v: isinstance(v, list) and len(v) == len(

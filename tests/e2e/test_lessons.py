@@ -54,3 +54,13 @@ def test_linear_collapse_multiplies_the_deep_linear_net_into_one_map(tmp_path):
     x = np.random.default_rng(0).normal(size=(7, 3))
     np.testing.assert_allclose(x @ W.T + b, net(x), rtol=1e-12)
     assert collapse_linear(ModelSpec.parse("3-5-relu-2"), {}) is None
+
+
+def test_normalization_shows_the_raw_features_first_gradients(tmp_path):
+    exp = with_overrides(load_experiment("normalization"), epochs=2)
+    result = run(exp, tmp_path, progress=False)
+    first = {m.name: first_epoch(result, m.name)["first_grad_norm"][0] for m in result.models}
+    assert first["linear-raw"] > 1e4 * first["linear-standardized"]
+    assert first["mlp-raw"] > 100 * first["mlp-standardized"]
+    assert result.model("linear-raw").status == "diverged"   # lr 0.1 on raw features
+    assert result.model("linear-raw").dynamics["epochs"][0]["batches"] >= 1

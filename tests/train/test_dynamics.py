@@ -91,3 +91,21 @@ def test_the_twin_records_the_same_numbers():
         np.testing.assert_allclose(a["grad_norm"], b["grad_norm"], rtol=1e-9)
         assert a["saturated"][0] == pytest.approx(b["saturated"][0])
         assert a["inactive"][1] == pytest.approx(b["inactive"][1])
+
+
+def test_a_fit_stopped_within_its_first_epoch_keeps_the_batches_it_trained():
+    from mlplab.train.callbacks import Callback
+
+    class StopAtBatch2(Callback):
+        def on_batch_end(self, fit):
+            return fit.batch == 2
+
+    dyn = TrainingDynamics()
+    e = build_engine("numpy", spec="2-4-relu-2", loss="cross_entropy", optimizer="sgd",
+                     lr=0.1, seed=0, dtype=np.float64)
+    Trainer(e, epochs=2, batch_size=16, progress=False,
+            callbacks=[dyn, StopAtBatch2()]).fit(data())
+    assert len(dyn.records) == 1
+    rec = dyn.records[0]
+    assert rec["epoch"] == 1 and rec["batches"] == 2
+    assert rec["first_grad_norm"][0] > 0 and rec["grad_norm"][0] > 0

@@ -27,8 +27,14 @@ def gradient_norms(dynamics: dict[str, dict], path, epoch: int | None = None) ->
     for name, summary in dynamics.items():
         records = summary["epochs"]
         rec = records[0] if epoch is None else records[min(epoch, len(records)) - 1]
-        norms = np.array(rec["grad_norm"], dtype=float)
-        ax.plot(_layers(summary), np.where(norms > 0, norms, np.nan), "o-", label=name)
+        norms = np.array([np.nan if v is None else v for v in rec["grad_norm"]], dtype=float)
+        label = name
+        if np.isnan(norms).all() and rec.get("first_grad_norm"):
+            # the epoch's mean overflowed (a diverging model): its first batch's gradient
+            norms = np.array([np.nan if v is None else v for v in rec["first_grad_norm"]],
+                             dtype=float)
+            label = f"{name} (first batch; it diverged)"
+        ax.plot(_layers(summary), np.where(norms > 0, norms, np.nan), "o-", label=label)
     ax.set_yscale("log")
     ax.set_xlabel("layer (1 = next to the input)")
     ax.set_ylabel("||dL/dW|| (mean over the epoch's batches)")

@@ -5,7 +5,8 @@ ReLUs) are statements about these numbers. Per epoch and per layer (a layer is a
 the activation after it) the callback records:
 
     grad_norm   the mean over the epoch's batches of ||dL/dW|| of the layer's weights (the
-                gradient of the batch's loss, before the update)
+                gradient of the batch's loss, before the update); ``first_grad_norm`` the
+                epoch's first batch's (the first update is lr times it)
     saturated   sigmoid and tanh layers: the share of unit outputs within ``SATURATION`` of the
                 activation's bounds, where its derivative is nearly 0
     inactive    ReLU-like layers (relu, leakyrelu, gelu, silu): the share of units whose output
@@ -14,6 +15,9 @@ the activation after it) the callback records:
                 gradient and can come back
     histogram   the distribution of the layer's activations on the epoch's last batch
                 (``BINS`` bins over the activation's range)
+
+A fit stopped within an epoch (a divergence, Ctrl-C) records that epoch too, over the batches
+it trained (``"batches"`` says how many).
 
 It reads the model through forward hooks on its activation modules (both engines have
 ``register_forward_hook``) and the weights' gradients after each step, so a batch costs a few
@@ -69,6 +73,7 @@ class TrainingDynamics(Callback):
 
     # -- hooks ----------------------------------------------------------------------------
     def on_fit_start(self, fit: FitState) -> None:
+        self._batches = 0
         self._layers = network_layers(fit.engine.model)
         self.names = [f"{i} {act}" for i, (_, _, act) in enumerate(self._layers, 1)]
         for index, (_, act_mod, act) in enumerate(self._layers):
@@ -95,7 +100,8 @@ class TrainingDynamics(Callback):
     def on_epoch_start(self, fit: FitState) -> None:
         n = len(self._layers)
         self._grad = np.zeros(n)
-        self._batches = 0
+        self._first = [None] * n   # the epoch's first batch: the size of its first update
+        self._batches = 0      # batches of this epoch seen so far
         self._saturated, self._seen = [0] * n, [0] * n
         self._active: list = [None] * n
         self._last: list = [None] * n
@@ -104,14 +110,33 @@ class TrainingDynamics(Callback):
         for i, (lin, _, _) in enumerate(self._layers):
             # order="K": a view of Linear's column-major gradient, not a copy of it
             g = _numpy(lin.weight.grad).ravel(order="K")
-            self._grad[i] += float(np.sqrt(np.dot(g, g)))
+            with np.errstate(over="ignore", invalid="ignore"):
+                norm = float(np.sqrt(np.dot(g, g)))
+            self._grad[i] += norm
+            if not self._batches:
+                self._first[i] = norm
         self._batches += 1
 
     def on_epoch_end(self, fit: FitState, logs: dict) -> None:
-        record = {"epoch": fit.epoch, "grad_norm": [], "saturated": [], "inactive": [],
-                  "histogram": []}
+        self._record(fit.epoch)
+
+    def on_fit_end(self, fit: FitState) -> None:
+        # a run stopped within an epoch (diverged, interrupted) keeps the batches it trained:
+        # a diverging model's first, huge gradients are the lesson
+        if self._batches and (not self.records or self.records[-1]["epoch"] != fit.epoch):
+            self._record(fit.epoch, partial=True)
+
+    def _record(self, epoch: int, partial: bool = False) -> None:
+        record = {"epoch": epoch, "grad_norm": [], "first_grad_norm": [], "saturated": [],
+                  "inactive": [], "histogram": []}
+        if partial:
+            record["batches"] = self._batches
         for i, (_, _, act) in enumerate(self._layers):
-            record["grad_norm"].append(self._grad[i] / max(self._batches, 1))
+            norm = self._grad[i] / max(self._batches, 1)
+            record["grad_norm"].append(float(norm) if np.isfinite(norm) else None)
+            first = self._first[i]
+            record["first_grad_norm"].append(first if first is not None and np.isfinite(first)
+                                             else None)
             record["saturated"].append(self._saturated[i] / self._seen[i]
                                        if self._seen[i] else None)
             active = self._active[i]
@@ -121,6 +146,7 @@ class TrainingDynamics(Callback):
                 record["histogram"].append(None)
                 continue
             lo, hi = BOUNDED.get(act, (-3.0, 3.0))
+            last = last[np.isfinite(last)]   # a diverging batch: only its finite values
             counts, edges = np.histogram(np.clip(last, lo, hi), bins=BINS, range=(lo, hi))
             record["histogram"].append({"range": [lo, hi], "counts": counts.tolist()})
         self.records.append(record)
