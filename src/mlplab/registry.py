@@ -322,7 +322,8 @@ _SHAPE_LAYERS = [
 
 
 # -- layers only the PyTorch twin builds ----------------------------------------------------
-MIXER_DEFAULTS = {"patch": 7, "dim": 64, "depth": 4, "tokens_hidden": 32, "channels_hidden": 128}
+MIXER_DEFAULTS = {"patch": 7, "dim": 64, "depth": 4, "tokens_hidden": 32, "channels_hidden": 128,
+                  "dropout": 0.0}
 
 
 def _image_shape(name: str, shape: Shape) -> tuple[int, int, int]:
@@ -364,7 +365,14 @@ def _parse_mixer(arg: str, shape: Shape) -> tuple:
         key, _, value = item.partition("=")
         if key not in MIXER_DEFAULTS:
             raise SpecError(unknown_name(MIXER_DEFAULTS, key, "mixer option"))
-        opts[key] = _positive_int(f"mixer option {key}", value)
+        if key == "dropout":   # after each MLP's GELU and its output, as the paper's block
+            try:
+                opts[key] = _probability(value)
+            except ValueError:
+                raise SpecError(f"bad argument {value!r} for mixer option dropout; expected a "
+                                "probability in [0, 1)") from None
+        else:
+            opts[key] = _positive_int(f"mixer option {key}", value)
     p = opts["patch"]
     if h % p or w % p:
         raise SpecError(f"mixer patch={p} does not divide the {h}x{w} input")
@@ -382,7 +390,8 @@ def _mixer_parameters(args: tuple, shape: Shape) -> int:
 
 def _torch_mixer(args: tuple, shape: Shape, ctx: dict):
     in_shape, opts = args
-    return load_attr("mlplab.torch.mixer:MLPMixer")(in_shape, **dict(opts))
+    return load_attr("mlplab.torch.mixer:MLPMixer")(in_shape, **dict(opts),
+                                                    seeds=ctx["dropout_seed"])
 
 
 _TWIN_LAYERS = [
@@ -407,7 +416,8 @@ _TWIN_LAYERS = [
         "mixer", "MLPMixer", None, numpy=None, torch=_torch_mixer,
         example="1x8x8-mixer:patch=4,dim=6,depth=2,tokens_hidden=5,channels_hidden=7-2",
         parse=_parse_mixer,
-        format=lambda args: "mixer:" + ",".join(f"{k}={v}" for k, v in args[1]),
+        format=lambda args: "mixer:" + ",".join(f"{k}={v}" for k, v in args[1]
+                                                if k != "dropout" or v),
         output_shape=lambda args, shape: (dict(args[1])["dim"],),
         count=_mixer_parameters,
         onnx_refused="the MLP-Mixer trunk (mlplab.torch.mixer) has no ONNX converter; export "

@@ -21,16 +21,27 @@ torch = require_torch()
 
 
 class MlpBlock(torch.nn.Module):
-    """Linear(dim, hidden) - GELU - Linear(hidden, dim) on the last axis: (..., dim) -> same."""
+    """Linear(dim, hidden) - GELU - Linear(hidden, dim) on the last axis: (..., dim) -> same;
+    with ``dropout`` > 0, Dropout after the GELU and after the second Linear (the lecture's
+    and the paper's block), each with its own seeded generator (mlplab.torch.layers)."""
 
-    def __init__(self, dim: int, hidden: int):
+    def __init__(self, dim: int, hidden: int, dropout: float = 0.0, seeds=None):
         super().__init__()
         self.fc1 = torch.nn.Linear(dim, hidden)
         self.act = torch.nn.GELU()
         self.fc2 = torch.nn.Linear(hidden, dim)
+        self.drop1 = self.drop2 = None
+        if dropout:
+            from mlplab.torch.layers import Dropout
+
+            seed = seeds if seeds is not None else (lambda: None)
+            self.drop1, self.drop2 = Dropout(dropout, seed()), Dropout(dropout, seed())
 
     def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
+        h = self.act(self.fc1(x))
+        if self.drop1 is not None:
+            return self.drop2(self.fc2(self.drop1(h)))
+        return self.fc2(h)
 
 
 class MixerBlock(torch.nn.Module):
@@ -40,12 +51,13 @@ class MixerBlock(torch.nn.Module):
         x = x + ChannelMLP(LayerNorm(x))         mixes the D channels, per patch
     """
 
-    def __init__(self, tokens: int, dim: int, tokens_hidden: int, channels_hidden: int):
+    def __init__(self, tokens: int, dim: int, tokens_hidden: int, channels_hidden: int,
+                 dropout: float = 0.0, seeds=None):
         super().__init__()
         self.norm1 = torch.nn.LayerNorm(dim)
-        self.token_mlp = MlpBlock(tokens, tokens_hidden)
+        self.token_mlp = MlpBlock(tokens, tokens_hidden, dropout, seeds)
         self.norm2 = torch.nn.LayerNorm(dim)
-        self.channel_mlp = MlpBlock(dim, channels_hidden)
+        self.channel_mlp = MlpBlock(dim, channels_hidden, dropout, seeds)
 
     def forward(self, x):
         x = x + self.token_mlp(self.norm1(x).transpose(1, 2)).transpose(1, 2)
@@ -60,7 +72,8 @@ class MLPMixer(torch.nn.Module):
     """
 
     def __init__(self, in_shape, patch: int = 7, dim: int = 64, depth: int = 4,
-                 tokens_hidden: int = 32, channels_hidden: int = 128):
+                 tokens_hidden: int = 32, channels_hidden: int = 128, dropout: float = 0.0,
+                 seeds=None):
         super().__init__()
         c, h, w = in_shape
         if h % patch or w % patch:
@@ -69,7 +82,8 @@ class MLPMixer(torch.nn.Module):
         self.tokens = (h // patch) * (w // patch)
         self.embed = torch.nn.Linear(c * patch * patch, dim)
         self.blocks = torch.nn.Sequential(*(
-            MixerBlock(self.tokens, dim, tokens_hidden, channels_hidden) for _ in range(depth)))
+            MixerBlock(self.tokens, dim, tokens_hidden, channels_hidden, dropout, seeds)
+            for _ in range(depth)))
         self.norm = torch.nn.LayerNorm(dim)
 
     def extra_repr(self) -> str:
