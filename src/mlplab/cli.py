@@ -78,6 +78,15 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except MlplabError as e:
             raise fail(str(e)) from None
+        except BrokenPipeError:
+            # the reader went away (`mlplab course | head`): stop quietly, as cat does, with
+            # the shell's code for SIGPIPE; stdout is pointed at nothing so the interpreter's
+            # last flush cannot fail again
+            import os
+            import sys
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except _SIGNALS:
             raise
         except Exception:
@@ -141,6 +150,16 @@ def summary(
     typer.echo(str(model_spec.summary()))
     if model_spec.twin_only:  # conv, maxpool, mixer
         typer.echo("(twin-only layers: train this model with --engine torch)")
+
+
+@app.command()
+def course():
+    """The course unit by unit: each deck's experiments, worked examples, figures, and the
+    unit 002 quiz with the command that answers each question (docs/course.md)."""
+    from mlplab.course import lines
+
+    for line in lines():
+        typer.echo(line)
 
 
 @app.command("list")
