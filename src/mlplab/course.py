@@ -17,6 +17,7 @@ class Unit:
     experiments: tuple[str, ...] = ()   # names of `mlplab list`
     presets: tuple[str, ...] = ()       # names of `mlplab explain --example`
     commands: tuple[str, ...] = ()      # further commands (figures)
+    images: tuple[tuple[str, str], ...] = ()   # (file in docs/img, what it shows)
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,22 @@ UNITS = (
           "softmax regression against an MLP on data no line separates",
           "image classification on FER-2013; MLPs inside modern vision models (MLP-Mixer)"),
          ("auto-mpg", "normalization", "nonlinear", "nonlinear-zoo", "fer2013", "mixer"),
-         ("standardize",)),
+         ("standardize",),
+         images=(("normalization-gradients.png", "normalization: the first batch's gradients "
+                  "on raw features are 10^3 to 10^5 times those on standardised ones"),)),
     Unit("001", "Multilayer perceptron: from softmax regression to a network",
          ("sigmoid and softmax; the hours-studied tables, binary and 4-class",
           "one SGD step of softmax regression, then of a 2-2-1 network, by hand",
           "activations on a pre-activation; cross-entropy; parameter counts; Iris"),
          ("iris", "activations-depth", "linear-collapse"),
          ("softmax-step", "hours", "bce-step", "quoted"),
-         ("mlplab plot activations", "mlplab summary 2-2-sigmoid-1-sigmoid")),
+         ("mlplab plot activations", "mlplab summary 2-2-sigmoid-1-sigmoid"),
+         images=(("activations-depth-gradients.png", "activations-depth: the sigmoid net's "
+                  "gradient falls 7 orders of magnitude from the output layer to layer 1"),
+                 ("activations-depth-dead.png", "activations-depth: half of ReLU's units die "
+                  "at lr 0.5; LeakyReLU keeps 99% alive at lr 0.3"),
+                 ("linear-collapse.png", "linear-collapse: a deep net without activations "
+                  "and the one linear map it equals"))),
     Unit("002", "Multilayer perceptron on images: Fashion-MNIST",
          ("why a hidden layer (softmax regression's limit on complex data)",
           "the petal example forward and loss; mini-batches; Normalize(0.5, 0.5)",
@@ -56,7 +65,11 @@ UNITS = (
           "CNNs: filtering, ReLU, max pooling; MLP-Mixer"),
          ("optimizers", "activations-depth", "cifar10", "mixer"),
          ("sigmoid-net", "cnn-filter"),
-         ("mlplab plot optimizers", "mlplab plot optimizers --surface valley")),
+         ("mlplab plot optimizers", "mlplab plot optimizers --surface valley"),
+         images=(("optimizers-curves.png", "optimizers: one net, seven update rules, the "
+                  "same budget"),
+                 ("optimizers-rosenbrock.png", "plot optimizers: each rule's path in "
+                  "Rosenbrock's valley"))),
     Unit("004", "Modern deep learning: MLPs (DSAI5207)",
          ("the limits of linear models: XOR; feature maps",
           "output layers and losses per task; universal approximation",
@@ -115,6 +128,8 @@ def markdown() -> str:
         if u.commands:
             out.append("Figures and tables: " + ", ".join(f"`{c}`" for c in u.commands))
             out.append("")
+        for file, what in u.images:
+            out += [f"![{what}](img/{file})", "", f"*{what}*", ""]
     out += ["## The unit 002 quiz", "",
             "| # | question | answer | see it with | why |", "|---|---|---|---|---|"]
     out += [f"| {i} | {q.text} | {q.answer} | `{q.command}` | {q.why} |"

@@ -50,3 +50,9 @@ def test_the_command_prints_within_80_columns_and_stops_quietly_on_a_closed_pipe
     p.stdout.close()   # the reader is gone before the first line, as `| head -0` does
     err = p.stderr.read().decode()
     assert p.wait(timeout=60) == 141 and "Traceback" not in err and err == ""
+
+
+def test_every_figure_the_map_shows_is_in_docs_img():
+    for u in UNITS:
+        for file, _ in u.images:
+            assert (ROOT / "docs" / "img" / file).read_bytes()[:4] == b"\x89PNG", file
