@@ -64,3 +64,20 @@ def test_normalization_shows_the_raw_features_first_gradients(tmp_path):
     assert first["mlp-raw"] > 100 * first["mlp-standardized"]
     assert result.model("linear-raw").status == "diverged"   # lr 0.1 on raw features
     assert result.model("linear-raw").dynamics["epochs"][0]["batches"] >= 1
+
+
+def test_uat_compares_depth_with_width_at_the_same_parameter_count(tmp_path):
+    from mlplab.experiments.config import from_dict
+    from mlplab.modern.uat import deep_width
+    from mlplab.spec import ModelSpec
+
+    assert deep_width(2, 97) == 8 and deep_width(3, 97) == 6
+    assert ModelSpec.parse("1-8-tanh-8-tanh-1").num_parameters() == 97
+    exp = from_dict({"name": "uat-depth", "description": "uat, depth against width",
+                     "kind": "demos", "demos": [{"name": "uat", "widths": [2, 8], "epochs": 3,
+                                                 "n_train": 16, "batch_size": 16,
+                                                 "budget_widths": [32]}]}, "test")
+    result = run(exp, tmp_path, progress=False)
+    metrics = result.extra["demos"]["uat"]["metrics"]
+    assert [p for p, _ in metrics["deep"]["2"]] == [97]
+    assert [p for p, _ in metrics["deep"]["3"]] == [103]
