@@ -34,7 +34,8 @@ UNITS = (
           "linear regression against an MLP on Auto MPG",
           "softmax regression against an MLP on data no line separates",
           "image classification on FER-2013; MLPs inside modern vision models (MLP-Mixer)"),
-         ("auto-mpg", "normalization", "nonlinear", "nonlinear-zoo", "fer2013", "mixer"),
+         ("auto-mpg", "normalization", "nonlinear", "nonlinear-zoo", "fer2013", "fer2013-180",
+          "mixer"),
          ("standardize",),
          images=(("normalization-gradients.png", "normalization: the first batch's gradients "
                   "on raw features are 10^3 to 10^5 times those on standardised ones"),)),
@@ -146,10 +147,10 @@ def lines() -> list[str]:
         out += [f"Unit {u.code}: {u.title}"]
         for line in u.lessons:
             out += textwrap.wrap(line, 80, initial_indent="  - ", subsequent_indent="    ")
-        if u.experiments:
-            out.append("  run:     " + ", ".join(u.experiments))
-        if u.presets:
-            out.append("  explain: " + ", ".join(u.presets))
+        for label, names in (("run:     ", u.experiments), ("explain: ", u.presets)):
+            if names:
+                out += textwrap.wrap(", ".join(names), 80, initial_indent="  " + label,
+                                     subsequent_indent=" " * 11)
         for c in u.commands:
             out.append(f"  see:     {c}")
         out.append("")

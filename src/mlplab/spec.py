@@ -54,6 +54,22 @@ class LayerSpec:
         return self.record.token(self.args)
 
 
+AUTO = "auto"   # a spec's first token: the input width is the data's (experiment files)
+
+
+def with_input_width(spec, width: int):
+    """``spec`` (text or token list) with a first token ``auto`` replaced by ``width``; any
+    other spec as it is. An experiment whose images are resized (``image_size``) keeps one
+    spec for every size: ``auto-1024-tanh-7``."""
+    if isinstance(spec, ModelSpec):
+        return spec
+    tokens = spec.split("-") if isinstance(spec, str) else list(spec)
+    if not tokens or str(tokens[0]).strip().lower() != AUTO:
+        return spec
+    tokens[0] = str(int(width))
+    return "-".join(str(t) for t in tokens) if isinstance(spec, str) else tokens
+
+
 @dataclass(frozen=True)
 class Head:
     """A network's last layer and loss for a task: ``width`` outputs, trained with ``loss``,
@@ -122,6 +138,10 @@ class ModelSpec:
         if not text.strip() or any(not t for t in tokens):
             raise SpecError(f"model spec {text!r}: empty layer between '-' separators; "
                             "write it like 784-256-relu-10")
+        if tokens[0] == AUTO:
+            raise SpecError(f"model spec {text!r}: 'auto' takes the input width from the "
+                            "data, which only an experiment's run knows; give the width here "
+                            "(e.g. 2304-...)")
         try:
             input_shape = tuple(int(d) for d in tokens[0].split("x"))
         except ValueError:

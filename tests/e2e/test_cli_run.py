@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -238,3 +239,49 @@ def test_fashion_mnist_best_on_files_in_the_real_format(tmp_path, mnist_files):
     assert len(hist) == 1 and "test_accuracy" in hist[0] and "val_accuracy" not in hist[0]
     assert m["models"]["mlp-512-512"]["test"]["accuracy"] == pytest.approx(
         hist[-1]["test_accuracy"])
+
+
+def test_fer2013s_specs_follow_image_size(tmp_path):
+    """Every fer2013 spec starts with auto: image_size alone sets the first layer (the
+    course's 180 is fer2013-180); config.json records the width the run used."""
+    from PIL import Image
+
+    from mlplab.errors import SpecError
+    from mlplab.experiments import load_experiment
+    from mlplab.spec import ModelSpec, with_input_width
+
+    assert {m.spec.split("-")[0] for m in load_experiment("fer2013-180").models} == {"auto"}
+    assert load_experiment("fer2013-180").data[0].args["image_size"] == 180
+    assert with_input_width("auto-7", 32_400) == "32400-7"
+    assert with_input_width(["auto", 7], 4) == ["4", 7] and with_input_width("9-1", 4) == "9-1"
+    with pytest.raises(SpecError, match="'auto' takes the input width from the data"):
+        ModelSpec.parse("auto-7")
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for c in ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"):
+            d = tmp_path / "faces" / split / c
+            d.mkdir(parents=True)
+            for i in range(3):
+                Image.fromarray(rng.integers(0, 256, (48, 48), dtype=np.uint8)).save(
+                    d / f"{i}.png")
+    toml = (Path(__file__).parents[2] / "src/mlplab/experiments/fer2013.toml").read_text()
+    small = tmp_path / "fer-24.toml"
+    small.write_text(toml.replace('name = "fer2013"', 'name = "fer-24"', 1)
+                     .replace("image_size = 48", "image_size = 24").replace("epochs = 100",
+                                                                           "epochs = 1"))
+    folder, m, _ = run(str(small), tmp_path, "--data-dir", tmp_path / "faces")
+    config = json.loads((folder / "config.json").read_text())
+    assert {e["spec"].split("-")[0] for e in config["models"]} == {"576"}   # 24 x 24
+    assert m["models"]["softmax-raw"]["params"] == 576 * 7 + 7
+
+
+def test_a_head_that_does_not_match_the_classes_is_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"   # xor has 2 classes
+    bad.write_text('name = "bad"\ndescription = "x"\n[[data]]\nname = "xor"\n'
+                   '[[models]]\nname = "m"\nspec = "2-7"\nloss = "cross_entropy"\n'
+                   'optimizer = "sgd"\nlr = 0.1\nepochs = 1\nbatch_size = 8\n')
+    res = invoke("run", bad, "--out", tmp_path / "runs", "--quiet")
+    assert res.exit_code == 2, res.output
+    assert "model 'm' ends in 7 outputs, but data set 'xor' has 2 classes" in res.output
+    assert "end its spec with 2" in res.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -53,7 +53,8 @@ from mlplab.util import unknown_name
 # optimizer, lr, epochs and batch_size unless the model has hand-set weights.
 MODEL_KEYS: dict[str, str] = {
     "name": "the model's name in tables and file names (unique within the experiment)",
-    "spec": "the network as a spec string, e.g. 9-64-relu-1 (mlplab.spec)",
+    "spec": "the network as a spec string, e.g. 9-64-relu-1 (mlplab.spec); a first token "
+            "auto takes the data's input width (auto-64-relu-7)",
     "loss": "the loss: mse, cross_entropy, bce, ... (mlplab.nn)",
     "optimizer": "sgd, adam, ... (mlplab.optim)",
     "lr": "the learning rate",

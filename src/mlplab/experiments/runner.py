@@ -39,7 +39,7 @@ from mlplab.experiments.preprocess import (
 )
 from mlplab.runresult import ModelResult, RunResult
 from mlplab.runs import OWNER_FILE, find_resumable, saved_models
-from mlplab.spec import ModelSpec
+from mlplab.spec import ModelSpec, with_input_width
 from mlplab.train import EarlyStopping, Trainer, build_engine
 from mlplab.train import metrics as M
 from mlplab.train.callbacks import TrainingDynamics
@@ -315,17 +315,58 @@ def _new_run_dir(out: Path, name: str) -> tuple[Path, Path]:
 # ---- the model comparison (experiment kinds "models" and "own-data") ---------------------
 
 def prepare_models(exp: Experiment) -> RunBody:
-    """Experiment kind "models": check the models, load every data set by name."""
-    specs = check_models(exp)
-    return compare(exp, [(d, datalib.load(d.name, **d.args)) for d in exp.data], specs)
+    """Experiment kind "models": check the models, load every data set by name, and give
+    the specs that start with ``auto`` the data's input width (config.json records it)."""
+    check_models(exp)
+    loaded = [(d, datalib.load(d.name, **d.args)) for d in exp.data]
+    resolve_auto_width(exp, loaded)
+    return compare(exp, loaded, check_models(exp))
+
+
+def resolve_auto_width(exp: Experiment, loaded) -> None:
+    """Replace a spec's leading ``auto`` by the flattened width of the data's samples
+    (FER-2013 at image_size 180: 32,400), in ``exp.models``; one width for every data set."""
+    widths = {int(np.prod(ds.X.shape[1:])) for _, ds in loaded}
+    autos = [m for m in exp.models if with_input_width(m.spec, 0) != m.spec]
+    if not autos:
+        return
+    if len(widths) != 1:
+        raise ExperimentError(f"{exp.source}: model {autos[0].name!r} starts with 'auto', "
+                              f"but the data sets have different input widths "
+                              f"({', '.join(map(str, sorted(widths)))}); give the width")
+    (width,) = widths
+    exp.models = tuple(m.with_(spec=with_input_width(m.spec, width)) if m in autos else m
+                       for m in exp.models)
+
+
+def check_heads(exp: Experiment, loaded, specs: dict[str, ModelSpec]) -> None:
+    """Before anything is written: a model trained with a class-index loss (cross-entropy)
+    must end in one output per class of each data set it trains on."""
+    from mlplab.registry import LOSSES
+
+    for d, ds in loaded:
+        classes = getattr(ds, "class_names", None) or []
+        if getattr(ds, "task", None) != "classification" or not classes:
+            continue
+        for m in exp.models:
+            kind, spec = LOSSES.get(m.loss), specs.get(m.name)
+            if kind is None or kind.targets != "indices" or spec is None or not m.trained:
+                continue
+            if spec.out_features != len(classes):
+                raise ExperimentError(
+                    f"{exp.source}: model {m.name!r} ends in {spec.out_features} outputs, but "
+                    f"data set {d.key!r} has {len(classes)} classes ({', '.join(classes[:8])}"
+                    f"{', ...' if len(classes) > 8 else ''}); end its spec with "
+                    f"{len(classes)}")
 
 
 def check_models(exp: Experiment) -> dict[str, ModelSpec]:
     """Fail on a spec this engine cannot build before any data is loaded; returns model
-    name -> its parsed spec, which the model's jobs reuse."""
+    name -> its parsed spec, which the model's jobs reuse. A spec starting with ``auto``
+    is checked with a stand-in width until the data give the real one."""
     specs = {}
     for m in exp.models:
-        specs[m.name] = spec = ModelSpec.parse(m.spec)
+        specs[m.name] = spec = ModelSpec.parse(with_input_width(m.spec, 1))
         if spec.twin_only and exp.engine != "torch":
             raise ExperimentError(f"{exp.source}: model {m.name!r} has layers that run only "
                                   "on the torch engine: use --engine torch")
@@ -338,6 +379,7 @@ def compare(exp: Experiment, loaded: list[tuple[dict, object]],
     metrics.json, the plots and the report, and returns the RunResult; it stops after an
     interrupted model. ``specs``: model name -> parsed spec (:func:`check_models`)."""
     specs = specs if specs is not None else check_models(exp)
+    check_heads(exp, loaded, specs)
 
     def body(run_dir: Path, progress: bool, console) -> RunResult:
         results: list[ModelRun] = []
