@@ -25,7 +25,8 @@ def wine_run(datasets, tmp_path_factory):
 def test_wine_run_folder_and_report(wine_run):
     folder, metrics, output = wine_run
     assert folder.name.startswith("wine-")
-    assert list(metrics["models"]) == ["softmax", "mlp", "sklearn-logistic", "sklearn-mlp"]
+    assert list(metrics["models"]) == ["softmax", "mlp", "sklearn-logistic", "sklearn-mlp",
+                                       "sklearn-hgb"]
     for f in ("config.json", "report.md", "report.html", "plots/confusion.png",
               "plots/curves.png", "weights/softmax.npz", "weights/mlp.npz",
               "weights/mlp.preprocess.json", "history/sklearn-mlp.csv"):
@@ -45,6 +46,11 @@ def test_wine_run_folder_and_report(wine_run):
     m = metrics["models"]
     assert m["mlp"]["spec"] == "16-64-relu-64-relu-3" and m["mlp"]["params"] == 5443
     assert m["sklearn-logistic"]["params"] == 51 and m["sklearn-mlp"]["epochs"] == 100
+    # the tree baseline: scikit-learn's defaults, no weights to count
+    hgb = m["sklearn-hgb"]
+    assert hgb["spec"] == "HistGradientBoostingClassifier(max_iter=100, lr=0.1)"
+    assert "params" not in hgb and hgb["epochs"] == 100 and hgb["lr"] == 0.1
+    assert "| sklearn-hgb | - | ok | 100 |" in report
 
 
 def test_wine_sklearn_rows_agree_in_magnitude(wine_run):
@@ -111,7 +117,7 @@ def test_diabetes_regression_in_the_targets_units(datasets, tmp_path):
     assert "one-hot: 'sex' (2 levels)" in output
     assert (folder / "plots" / "predicted_vs_true.png").is_file()
     m = metrics["models"]
-    assert list(m) == ["linear", "mlp", "sklearn-linear", "sklearn-mlp"]
+    assert list(m) == ["linear", "mlp", "sklearn-linear", "sklearn-mlp", "sklearn-hgb"]
     assert m["sklearn-linear"]["epochs"] == 0 and m["sklearn-linear"]["params"] == 12
     for name in m:   # MSE in the target's units (its variance is about 5,900), not z-units
         assert 1500 < m[name]["val"]["mse"] < 6000, name

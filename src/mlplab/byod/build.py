@@ -80,7 +80,8 @@ def experiment_for(p: Prepared, opts: TrainOptions) -> Experiment:
         notes.append("sklearn rows: scikit-learn's models on the same splits and "
                      "preprocessing, scored by mlplab's metrics; the MLP matches widths, "
                      "activation, solver, lr, batch size, epochs and seed, with alpha=0"
-                     f"{stop}; {baseline}")
+                     f"{stop}; {baseline}; HistGradientBoosting (sklearn-hgb) runs with "
+                     "scikit-learn's defaults, the tree model to beat on a table")
     data = {"name": p.kind, "label": p.name, "dataset": ds, "schema": p.schema, "args": {},
             "preprocess": p.preprocess, "train": "train",
             "eval": [s for s in ("val", "test") if s in ds.splits]}

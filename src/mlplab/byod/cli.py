@@ -79,7 +79,8 @@ def train(
     engine: str = typer.Option("numpy", "--engine", help="numpy or torch."),
     compare_sklearn: bool = typer.Option(False, "--compare-sklearn",
                                          help="Add scikit-learn's linear/logistic regression "
-                                              "and MLP, with matching settings, as rows."),
+                                              "and MLP, with matching settings, and its "
+                                              "HistGradientBoosting, as rows."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder that receives the run folder."),
     name: str = typer.Option(None, "--name", help="Run name (default: the file's name)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),

@@ -31,7 +31,9 @@ def comparison(metrics: dict) -> tuple[list[str], list[list[str]]]:
                                                           else [])
     rows = []
     for name, info in models.items():
-        row = [name, f"{info.get('params', 0):,}", info["status"], str(info["epochs"]),
+        params = info.get("params")   # absent for a tree ensemble: nothing to count
+        row = [name, f"{params:,}" if params is not None else "-", info["status"],
+               str(info["epochs"]),
                f"{info['seconds']:.1f}"]
         for split, m in cols:
             v = info.get(split, {}).get(m)
