@@ -193,6 +193,16 @@ def test_wide_text_column_is_dropped_with_a_note(tmp_path):
             "256; MLPLAB_MAX_ONEHOT_LEVELS raises it)") in p.notes
 
 
+def test_free_text_with_every_value_distinct_is_id_like_not_over_the_cap(tmp_path):
+    """900 distinct names: an ID column, whatever the one-hot cap says."""
+    f = write_csv(tmp_path / "d.csv", "name,v,y",
+                  [f"person {i},{i * 0.5},{i % 2}" for i in range(900)])
+    p = prepare(f, TrainOptions(target="y"))
+    assert p.dataset.feature_names == ["v"]
+    assert "dropped columns: 'name' (ID-like: every value distinct)" in p.notes
+    assert not any("one-hot limit" in n for n in p.notes)
+
+
 def test_the_one_hot_cap_can_be_raised(tmp_path, monkeypatch):
     monkeypatch.setenv("MLPLAB_MAX_ONEHOT_LEVELS", "300")
     f = write_csv(tmp_path / "d.csv", "zip,v,y",

@@ -187,6 +187,10 @@ def choose_columns(table: Table, target: Target, drop=(), categorical=()) -> tup
         cap = onehot_levels()
         if len(distinct) == 1:
             dropped.append(f"{name!r} (constant: {first!r})")
+        elif not forced and _is_id(name, cells, n_present, len(distinct)):
+            # before the one-hot limit: a free-text column of names or keys, every value
+            # distinct, is an ID whatever its count (the limit's advice would mislead)
+            dropped.append(f"{name!r} (ID-like: every value distinct)")
         elif kind == "categorical" and len(distinct) > cap:
             # one float32 column per level: 25,000 levels of 1M rows would be 100 GB
             if forced:
@@ -196,8 +200,6 @@ def choose_columns(table: Table, target: Target, drop=(), categorical=()) -> tup
                                 "allow it")
             dropped.append(f"{name!r} (text with {len(distinct):,} distinct values, above the "
                            f"one-hot limit of {cap}; {MAX_ONEHOT_LEVELS.env} raises it)")
-        elif not forced and _is_id(name, cells, n_present, len(distinct)):
-            dropped.append(f"{name!r} (ID-like: every value distinct)")
         elif (not forced and kind == "categorical" and len(distinct) > MAX_LEVELS
               and len(distinct) > n_present / 2):
             dropped.append(f"{name!r} (text with {len(distinct)} distinct values in "
