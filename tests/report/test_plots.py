@@ -357,3 +357,20 @@ def test_the_settings_table_shows_the_l1_penalty_beside_the_optimizers_arguments
     opt = header.index("optimizer")
     assert rows[0][opt] == "sgd (momentum 0.9, l1 0.001)"
     assert rows[1][opt] == "adam"
+
+
+def test_large_targets_get_short_tick_labels():
+    from matplotlib.ticker import EngFormatter
+
+    from mlplab.report.plots import _compact_ticks, _plt
+
+    plt = _plt()
+    fig, (big, small) = plt.subplots(1, 2)
+    big.set_xlim(0, 800_000)
+    _compact_ticks(big, (0, 800_000))
+    _compact_ticks(small, (0, 45.0))
+    fig.canvas.draw()
+    assert isinstance(big.xaxis.get_major_formatter(), EngFormatter)
+    assert "800k" in [t.get_text() for t in big.get_xticklabels()]
+    assert not isinstance(small.xaxis.get_major_formatter(), EngFormatter)
+    plt.close(fig)

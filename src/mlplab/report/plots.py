@@ -294,6 +294,19 @@ def _shared_limits(*arrays) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+def _compact_ticks(ax, *limits, x: bool = True, y: bool = True) -> None:
+    """Short tick labels (200k, 1.5M) on an axis whose values reach 10,000 or more, so that
+    large targets (house prices) do not run into each other or the next panel."""
+    from matplotlib.ticker import EngFormatter
+
+    top = max((abs(float(v)) for lim in limits for v in lim if np.isfinite(v)), default=0.0)
+    if top < 1e4:
+        return
+    for on, axis in ((x, ax.xaxis), (y, ax.yaxis)):
+        if on:
+            axis.set_major_formatter(EngFormatter(sep=""))
+
+
 def predicted_vs_true(preds: dict, y_true: np.ndarray, path, target="target", *,
                       scores: dict | None = None) -> Path:
     """One panel per model: prediction against truth with the y = x line, the same axes in
@@ -309,6 +322,7 @@ def predicted_vs_true(preds: dict, y_true: np.ndarray, path, target="target", *,
         ax.plot(lim, lim, "k--", lw=1)
         ax.set_xlim(lim)
         ax.set_ylim(lim)
+        _compact_ticks(ax, lim)
         ax.set_aspect("equal")
         ax.set_xlabel(f"true {target}")
         ax.set_ylabel(f"predicted {target}")
@@ -336,6 +350,7 @@ def residuals(preds: dict, y_true: np.ndarray, path, target="target", *,
         ax.axhline(0, color="k", lw=1, ls="--")
         ax.set_xlim(xlim)
         ax.set_ylim(-1.05 * r, 1.05 * r)
+        _compact_ticks(ax, xlim, (r,))
         ax.set_xlabel(f"predicted {target}")
         ax.set_ylabel("residual (true - predicted)")
         ax.set_title(_score_title(name, (scores or {}).get(name)), fontsize=10)
