@@ -55,7 +55,7 @@ def _same_shape(args: tuple, shape: Shape) -> Shape:
     return shape
 
 
-def _no_parameters(args: tuple, shape: Shape) -> dict[str, tuple[int, ...]]:
+def _no_parameter_shapes(args: tuple, shape: Shape) -> dict[str, tuple[int, ...]]:
     return {}
 
 
@@ -116,7 +116,7 @@ class LayerKind:
     parse: Callable[[str, Shape], tuple] | None = None
     format: Callable[[tuple], str] | None = None
     output_shape: Callable[[tuple, Shape], Shape] = _same_shape
-    parameter_shapes: Callable[[tuple, Shape], dict] = _no_parameters
+    parameter_shapes: Callable[[tuple, Shape], dict] = _no_parameter_shapes
     count: Callable[[tuple, Shape], int] | None = None
     activation: bool = False
     explain: ExplainForm | None = None

@@ -6,7 +6,8 @@ import numpy as np
 from typer.testing import CliRunner
 
 from mlplab.cli import app
-from mlplab.report.optimizer_paths import SURFACES, best_paths, descend, optimizer_choices
+from mlplab.optim import optimizer_choices
+from mlplab.report.optimizer_paths import SURFACES, best_paths, descend
 
 
 def test_sgd_takes_the_plain_gradient_step():

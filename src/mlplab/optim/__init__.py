@@ -10,8 +10,9 @@ from mlplab.optim.optimizers import (
     Optimizer,
     RMSprop,
     get_optimizer,
+    optimizer_choices,
     register_optimizer,
 )
 
 __all__ = ["OPTIMIZERS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop",
-           "get_optimizer", "register_optimizer"]
+           "get_optimizer", "optimizer_choices", "register_optimizer"]

@@ -344,6 +344,17 @@ for _cls in (SGD, Adagrad, Adadelta, RMSprop, Adam, AdamW):
     register_optimizer(_cls)
 
 
+def optimizer_choices() -> dict[str, tuple[str, str, dict]]:
+    """choice name -> (label, optimizer name, keyword arguments): every registered optimizer
+    and, after it, its presets (SGD's momentum and Nesterov), as the playground and
+    ``mlplab plot optimizers`` offer them. Read when called: later registrations count."""
+    out: dict[str, tuple[str, str, dict]] = {}
+    for name, cls in OPTIMIZERS.items():
+        out[name] = (cls.label, name, {})
+        out.update({p: (label, name, dict(kw)) for p, (label, kw) in cls.presets.items()})
+    return out
+
+
 def get_optimizer(name: str, params, **hyper) -> Optimizer:
     """Build an optimizer by its lower-case name (``"sgd"``, ``"adam"``, ...)."""
     return lookup(OPTIMIZERS, name.lower(), "optimizer")(params, **hyper)

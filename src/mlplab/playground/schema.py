@@ -73,21 +73,14 @@ def _activations() -> dict[str, str]:
 
 
 def _optimizers() -> dict[str, tuple[str, dict]]:
-    """page name -> (mlplab.optim name, keyword arguments): every optimizer and, after it, its
-    presets (SGD's momentum and Nesterov)."""
-    out: dict[str, tuple[str, dict]] = {}
-    for name, cls in optim.OPTIMIZERS.items():
-        out[name] = (name, {})
-        out.update({p: (name, dict(kwargs)) for p, (_, kwargs) in cls.presets.items()})
-    return out
+    """page name -> (mlplab.optim name, keyword arguments): mlplab.optim's choices."""
+    return {k: (name, kw) for k, (_, name, kw) in optim.optimizer_choices().items()}
 
 
 def labels() -> dict[str, str]:
     """Display names of the page's choices, from the records (served to the page)."""
     out = {n: k.display for n, k in activations(hidden=True).items()}
-    for name, cls in optim.OPTIMIZERS.items():
-        out[name] = cls.label
-        out.update({p: label for p, (label, _) in cls.presets.items()})
+    out.update({k: label for k, (label, _, _) in optim.optimizer_choices().items()})
     return {**out, "none": "None", "l1": "L1", "l2": "L2"}
 
 

@@ -262,13 +262,9 @@ class _DataFigures:
                          plots.Regions(f"{name}: its one map W x + b", X, y,
                                        plots.region_classes(single, X, r.threshold),
                                        self.ds.class_names, self.ds.feature_names)])
-            def fmt(a):
-                return ("[" + ", ".join(fmt(v) for v in a) + "]" if np.ndim(a)
-                        else f"{float(a):.3f}")
-
-            lines.append(f"{name}'s {n_linear} Linear layers multiply into W = {fmt(W)} and "
-                         f"b = {fmt(b)}; its outputs and the single map's differ by at most "
-                         f"{gap:.1e} on the plotted grid")
+            lines.append(f"{name}'s {n_linear} Linear layers multiply into W = "
+                         f"{_nested(W)} and b = {_nested(b)}; its outputs and the single "
+                         f"map's differ by at most {gap:.1e} on the plotted grid")
         if not rows:
             return []
         path = plots.decision_regions(rows, self.path("linear_collapse"))
@@ -343,6 +339,13 @@ _STYLE_WORDS = {"-": "solid", "--": "dashed", ":": "dotted"}
 
 def _file_part(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
+
+
+def _nested(a) -> str:
+    """An array as nested lists with 3 decimals: [[1.260, -2.915], [1.151, 3.518]]."""
+    if np.ndim(a):
+        return "[" + ", ".join(_nested(v) for v in a) + "]"
+    return f"{float(a):.3f}"
 
 
 def collapse_linear(spec, state) -> tuple[np.ndarray, np.ndarray] | None:

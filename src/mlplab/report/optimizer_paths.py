@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mlplab.optim import optimizer_choices
+
 LR_GRID = tuple(float(f"{m}e{e}") for e in range(-4, 1) for m in (1, 3))  # 1e-4 .. 3
 
 
@@ -64,18 +66,6 @@ SURFACES = {s.name: s for s in (
     Surface("valley", "a tilted narrow bowl (curvatures 1 and 25, turned 30°)", _valley,
             _valley_grad, (-4.0, 2.5), (0.0, 0.0), (-5.0, 5.0), (-4.0, 4.0)),
 )}
-
-
-def optimizer_choices() -> dict[str, tuple[str, str, dict]]:
-    """page name -> (label, mlplab.optim name, keyword arguments): every optimizer and SGD's
-    presets, from the classes' own facts."""
-    from mlplab.optim import OPTIMIZERS
-
-    out = {}
-    for name, cls in OPTIMIZERS.items():
-        out[name] = (cls.label, name, {})
-        out.update({p: (label, name, dict(kw)) for p, (label, kw) in cls.presets.items()})
-    return out
 
 
 def descend(surface: Surface, optimizer: str, lr: float, steps: int, **kwargs) -> np.ndarray:
